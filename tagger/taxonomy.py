@@ -129,7 +129,9 @@ def _table_rows(lines: list[str], header_start: str) -> list[list[str]]:
 
 
 def _unquote(cell: str) -> str:
-    return cell.strip().strip("`")
+    """The code id of a first-column cell: its first backtick span, so '`risk_indicator` (flag)' gives risk_indicator."""
+    m = re.match(r"\s*`([^`]+)`", cell)
+    return m.group(1) if m else cell.strip()
 
 
 def parse_taxonomy_markdown(path: Path | str) -> Taxonomy:

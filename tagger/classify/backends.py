@@ -1,0 +1,110 @@
+"""Encoder backends: PyTorch (CPU fp32, CUDA bf16) and ONNX Runtime int8 for the CPU fast path.
+
+The ONNX graph (encoder with LoRA merged, mean pooling included) is derived at first use and
+cached outside the repository, keyed by the artifact and base weights, then quantized to int8.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from tagger.classify.net import mean_pool
+from tagger.errors import ModelError
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("TAGGER_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "tagger")
+    return Path(root)
+
+
+class TorchEncoder:
+    """Pooled vectors from the merged PyTorch encoder; bf16 autocast on CUDA."""
+
+    name = "torch"
+
+    def __init__(self, encoder: nn.Module, device: str = "cpu") -> None:
+        self.device = torch.device(device)
+        self.encoder = encoder.to(self.device).eval()
+        self.autocast = self.device.type == "cuda"
+        if self.device.type == "cuda":
+            self.name = "torch-cuda-bf16"
+
+    @torch.inference_mode()
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> torch.Tensor:
+        i = torch.from_numpy(ids).to(self.device, non_blocking=True)
+        m = torch.from_numpy(mask).to(self.device, non_blocking=True)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            out = self.encoder(input_ids=i, attention_mask=m).last_hidden_state
+            pooled = mean_pool(out.float(), m)
+        return pooled.float().cpu()
+
+
+class _Pooled(nn.Module):
+    def __init__(self, encoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return mean_pool(self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state, attention_mask)
+
+
+def onnx_cache_key(artifact_dir: Path, base_digest: str) -> str:
+    h = hashlib.sha256(base_digest.encode())
+    for name in ("adapter.safetensors", "config.json"):
+        h.update((artifact_dir / name).read_bytes())
+    return h.hexdigest()[:20]
+
+
+def export_onnx(encoder: nn.Module, out: Path, quantize: bool = True) -> Path:
+    """Export the (merged) encoder with pooling to ONNX; int8 dynamic quantization if asked."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ids = torch.randint(1000, 2000, (2, 12))
+    mask = torch.ones_like(ids)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        fp32 = Path(tmp) / "encoder.onnx"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _Pooled(encoder.cpu().eval()), (ids, mask), str(fp32), dynamo=False,
+                input_names=["input_ids", "attention_mask"], output_names=["pooled"],
+                dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"}, "pooled": {0: "batch"}},
+                opset_version=17,
+            )
+        staged = Path(tmp) / out.name
+        if quantize:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            quantize_dynamic(str(fp32), str(staged), weight_type=QuantType.QInt8, per_channel=False)
+        else:
+            fp32.rename(staged)
+        os.replace(staged, out)  # atomic: a concurrent reader never sees half a file
+    return out
+
+
+class OnnxEncoder:
+    """ONNX Runtime session over the cached int8 (or fp32) encoder graph."""
+
+    def __init__(self, path: Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # a corrupt cache file
+            raise ModelError(f"cannot load cached ONNX encoder {path} ({exc}); delete it and run again") from None
+        self.name = "onnx-int8" if "int8" in path.name else "onnx-fp32"
+
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> torch.Tensor:
+        (pooled,) = self.session.run(["pooled"], {"input_ids": ids, "attention_mask": mask})
+        return torch.from_numpy(pooled)

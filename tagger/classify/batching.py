@@ -1,0 +1,107 @@
+"""Shared forward machinery: length-sorted encoder batches and padded session batches.
+
+Used by training and by every inference backend, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from tagger.classify.features import prev_other_index, session_features
+
+EncodeFn = Callable[[np.ndarray, np.ndarray], torch.Tensor]  # (ids, mask) int64 arrays -> (B, H) pooled
+
+
+@dataclass(frozen=True)
+class SessionInputs:
+    """Model inputs of one session (or a window of it)."""
+
+    ids: tuple[np.ndarray, ...]  # token ids per utterance (with special tokens, truncated)
+    feats: np.ndarray  # (T, F)
+    prev: np.ndarray  # (T,) index of the previous other-speaker utterance, -1 if none
+
+    def window(self, start: int, stop: int) -> SessionInputs:
+        prev = self.prev[start:stop] - start
+        prev[prev < 0] = -1
+        return SessionInputs(self.ids[start:stop], self.feats[start:stop], prev)
+
+
+def tokenize(tokenizer, texts: Sequence[str], max_tokens: int) -> list[np.ndarray]:
+    """One batched fast-tokenizer call; no padding (batches pad to their own longest)."""
+    enc = tokenizer(list(texts), truncation=True, max_length=max_tokens, padding=False, return_attention_mask=False)
+    return [np.asarray(x, dtype=np.int64) for x in enc["input_ids"]]
+
+
+def session_inputs(ids: Sequence[np.ndarray], texts: Sequence[str], speakers: Sequence[str]) -> SessionInputs:
+    return SessionInputs(tuple(ids), session_features(list(texts), list(speakers)), prev_other_index(list(speakers)))
+
+
+def length_batches(lengths: np.ndarray, max_batch: int, max_tokens_per_batch: int) -> list[np.ndarray]:
+    """Indices sorted by length, cut into batches bounded by count and padded-token budget."""
+    order = np.argsort(lengths, kind="stable")
+    batches, cur, cur_max = [], [], 0
+    for i in order:
+        n = int(lengths[i])
+        if cur and (len(cur) >= max_batch or max(cur_max, n) * (len(cur) + 1) > max_tokens_per_batch):
+            batches.append(np.asarray(cur))
+            cur, cur_max = [], 0
+        cur.append(i)
+        cur_max = max(cur_max, n)
+    if cur:
+        batches.append(np.asarray(cur))
+    return batches
+
+
+def pad_ids(seqs: Sequence[np.ndarray], pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    longest = max(len(s) for s in seqs)
+    ids = np.full((len(seqs), longest), pad_id, np.int64)
+    mask = np.zeros((len(seqs), longest), np.int64)
+    for r, s in enumerate(seqs):
+        ids[r, : len(s)] = s
+        mask[r, : len(s)] = 1
+    return ids, mask
+
+
+def encode_all(encode: EncodeFn, seqs: Sequence[np.ndarray], hidden: int, *, max_batch: int = 128,
+               max_tokens_per_batch: int = 8192) -> torch.Tensor:
+    """Pooled vectors (N, H) for every sequence, computed in length-sorted batches."""
+    lengths = np.fromiter((len(s) for s in seqs), np.int64, len(seqs))
+    parts: list[torch.Tensor] = []
+    order: list[np.ndarray] = []
+    for idx in length_batches(lengths, max_batch, max_tokens_per_batch):
+        ids, mask = pad_ids([seqs[i] for i in idx])
+        parts.append(encode(ids, mask))
+        order.append(idx)
+    if not parts:
+        return torch.zeros((0, hidden))
+    pooled = torch.cat(parts)
+    inv = torch.empty(len(seqs), dtype=torch.long)
+    inv[torch.from_numpy(np.concatenate(order))] = torch.arange(len(seqs))
+    return pooled[inv]
+
+
+def pad_sessions(pooled: torch.Tensor, inputs: Sequence[SessionInputs]) -> tuple[torch.Tensor, ...]:
+    """Scatter flat pooled vectors (sessions concatenated in order) into padded (B, T, ...) tensors."""
+    b, t, h = len(inputs), max(len(x.ids) for x in inputs), pooled.shape[1]
+    f = inputs[0].feats.shape[1]
+    cur = pooled.new_zeros((b, t, h))
+    prev = pooled.new_zeros((b, t, h))
+    feats = pooled.new_zeros((b, t, f))
+    lengths = torch.zeros(b, dtype=torch.long)
+    offset = 0
+    for r, x in enumerate(inputs):
+        n = len(x.ids)
+        block = pooled[offset : offset + n]
+        cur[r, :n] = block
+        has_prev = torch.from_numpy(x.prev >= 0)
+        if has_prev.any():
+            src = torch.from_numpy(np.where(x.prev >= 0, x.prev, 0))
+            prev[r, :n] = block[src] * has_prev.unsqueeze(-1).to(block.dtype)
+        feats[r, :n] = torch.from_numpy(x.feats).to(pooled.dtype)
+        lengths[r] = n
+        offset += n
+    return cur, prev, feats, lengths

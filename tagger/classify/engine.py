@@ -1,0 +1,216 @@
+"""Batched inference: sessions in, calibrated scores and tagged utterances out.
+
+All utterances of all sessions are tokenized in one call, encoded once in length-sorted
+batches (dynamic padding), then every session runs through the sequence layer and heads.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import AutoTokenizer
+
+from tagger.classify.artifact import LoadedModel, load_artifact
+from tagger.classify.backends import OnnxEncoder, TorchEncoder, cache_dir, export_onnx, onnx_cache_key
+from tagger.classify.base_model import weights_digest
+from tagger.classify.batching import encode_all, pad_sessions, session_inputs, tokenize
+from tagger.errors import ModelError
+from tagger.segment import Segmenter
+from tagger.taxonomy import OTHER, RISK_FLAG
+from tagger.types import Session, TaggedUtterance
+
+BACKENDS = ("auto", "torch", "onnx", "onnx-fp32")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    backend: str = "auto"  # auto: CUDA torch (bf16) if a GPU is visible, else ONNX int8 on CPU
+    device: str = "auto"
+    max_batch: int = 256
+    max_tokens_per_batch: int = 16384
+    threads: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionScores:
+    """Calibrated probabilities for one session's utterances (rows in utterance order)."""
+
+    therapist: np.ndarray  # (T, C)
+    main: np.ndarray  # (T, 4)
+    talk: np.ndarray  # (T, 3)
+    risk: np.ndarray  # (T,)
+
+
+def _softmax(x: torch.Tensor, t: float) -> np.ndarray:
+    return torch.softmax(x / t, -1).numpy()
+
+
+def _sigmoid(x: torch.Tensor, t: float) -> np.ndarray:
+    return torch.sigmoid(x / t).numpy()
+
+
+class Classifier:
+    """The shipped (or a user's) intervention classifier. Thread-safe for concurrent ``scores`` calls."""
+
+    def __init__(self, model: LoadedModel, options: EngineOptions = EngineOptions()) -> None:
+        self.model = model
+        self.config = model.config
+        self.options = options
+        if options.backend not in BACKENDS:
+            raise ModelError(f"unknown backend {options.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if options.threads:
+            torch.set_num_threads(options.threads)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(model.base_dir))
+        self.hidden = model.encoder.config.hidden_size
+        self.encoder = self._backend(options)
+        self.heads = model.heads
+
+    @classmethod
+    def load(cls, model_dir: str | Path | None = None, *, base_model: str | Path | None = None,
+             options: EngineOptions = EngineOptions()) -> Classifier:
+        return cls(load_artifact(model_dir, base_model=base_model), options)
+
+    @property
+    def backend_name(self) -> str:
+        return getattr(self.encoder, "name", "torch")
+
+    def _backend(self, o: EngineOptions):
+        device = o.device
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        if o.backend == "torch" or (o.backend == "auto" and device == "cuda"):
+            return TorchEncoder(self.model.encoder, device)
+        if device == "cuda":
+            raise ModelError("the ONNX backend runs on the CPU; use --backend torch for CUDA")
+        quant = o.backend != "onnx-fp32"
+        key = onnx_cache_key(self.model.artifact_dir, weights_digest(self.model.base_dir))
+        path = cache_dir() / "onnx" / key / ("encoder.int8.onnx" if quant else "encoder.fp32.onnx")
+        if not path.is_file():
+            export_onnx(self.model.encoder, path, quantize=quant)
+        return OnnxEncoder(path, o.threads or len(os.sched_getaffinity(0)))
+
+    def _empty(self) -> SessionScores:
+        return SessionScores(np.zeros((0, len(self.config.therapist_labels))), np.zeros((0, 4)), np.zeros((0, 3)), np.zeros(0))
+
+    @torch.inference_mode()
+    def scores(self, sessions: Sequence[Session], progress: Progress | None = None) -> list[SessionScores]:
+        """Calibrated probabilities per session, in the order given (empty sessions give empty arrays)."""
+        sessions = list(sessions)
+        if any(not s.utterances for s in sessions):
+            full = iter(self.scores([s for s in sessions if s.utterances], progress))
+            return [next(full) if s.utterances else self._empty() for s in sessions]
+        texts = [u.text for s in sessions for u in s.utterances]
+        if not texts:
+            return []
+        ids = tokenize(self.tokenizer, texts, self.config.max_tokens)
+        done = [0]
+
+        def encode(i: np.ndarray, m: np.ndarray) -> torch.Tensor:
+            out = self.encoder(i, m)
+            done[0] += len(i)
+            if progress:
+                progress(done[0], len(texts))
+            return out
+
+        pooled = encode_all(encode, ids, self.hidden, max_batch=self.options.max_batch,
+                            max_tokens_per_batch=self.options.max_tokens_per_batch)
+        inputs, k = [], 0
+        for s in sessions:
+            n = len(s.utterances)
+            inputs.append(session_inputs(ids[k : k + n], [u.text for u in s.utterances], [u.speaker for u in s.utterances]))
+            k += n
+        t = self.config.temperatures
+        out: list[SessionScores] = []
+        offset = 0
+        for b in range(0, len(inputs), 64):  # sessions per heads batch
+            chunk = inputs[b : b + 64]
+            n_utts = sum(len(x.ids) for x in chunk)
+            cur, prev, feats, lengths = pad_sessions(pooled[offset : offset + n_utts], chunk)
+            logits = self.heads(cur, prev, feats, lengths)
+            for r, x in enumerate(chunk):
+                n = len(x.ids)
+                out.append(SessionScores(
+                    therapist=_sigmoid(logits["therapist"][r, :n], t.get("therapist", 1.0)),
+                    main=_softmax(logits["main"][r, :n], t.get("main", 1.0)),
+                    talk=_softmax(logits["talk"][r, :n], t.get("talk", 1.0)),
+                    risk=_sigmoid(logits["risk"][r, :n], t.get("risk", 1.0)),
+                ))
+            offset += n_utts
+        return out
+
+    def tag_sessions(self, sessions: Sequence[Session], progress: Progress | None = None,
+                     segmenter: Segmenter | None = None) -> list[list[TaggedUtterance]]:
+        """Tag every utterance. With a ``segmenter``, long turns are also scored sentence by sentence:
+        each predicted code keeps the sentence that carries it as evidence, and a turn longer than
+        the encoder's token limit takes the maximum over its sentences (its tail is not lost)."""
+        sessions = list(sessions)
+        turn_scores = self.scores(sessions, progress)
+        if segmenter is None:
+            return [self.decide(s, sc) for s, sc in zip(sessions, turn_scores, strict=True)]
+        segmented = [segmenter(s) for s in sessions]
+        need = [i for i, (a, b) in enumerate(zip(sessions, segmented, strict=True)) if len(a.utterances) != len(b.utterances)]
+        seg_scores = dict(zip(need, self.scores([segmented[i] for i in need]), strict=True))
+        out = []
+        for i, (s, sc) in enumerate(zip(sessions, turn_scores, strict=True)):
+            if i not in seg_scores:
+                out.append(self.decide(s, sc))
+                continue
+            rows: dict[str, list[int]] = {}
+            for r, u in enumerate(segmented[i].utterances):
+                if u.parent_id is not None:
+                    rows.setdefault(u.parent_id, []).append(r)
+            out.append(self.decide(s, sc, (segmented[i], seg_scores[i], rows)))
+        return out
+
+    def _truncated(self, text: str) -> bool:
+        return len(self.tokenizer(text, truncation=False)["input_ids"]) > self.config.max_tokens
+
+    def decide(self, session: Session, sc: SessionScores,
+               segments: tuple[Session, SessionScores, dict[str, list[int]]] | None = None) -> list[TaggedUtterance]:
+        """Apply thresholds: therapist codes (``other`` when none pass), client talk type and risk flag."""
+        cfg = self.config
+        if segments is not None:
+            sc = SessionScores(sc.therapist.copy(), sc.main, sc.talk, sc.risk.copy())
+            seg_session, seg_sc, rows = segments
+            for i, u in enumerate(session.utterances):
+                r = rows.get(u.utterance_id)
+                if r and self._truncated(u.text):
+                    sc.therapist[i] = np.maximum(sc.therapist[i], seg_sc.therapist[r].max(0))
+                    sc.risk[i] = max(sc.risk[i], seg_sc.risk[r].max())
+        labels = cfg.therapist_labels
+        thr = np.array([cfg.thresholds.get(c, 0.5) for c in labels])
+        margin = cfg.review_margin
+        risk_thr = cfg.thresholds.get(RISK_FLAG, 0.5)
+        out = []
+        for i, u in enumerate(session.utterances):
+            if u.speaker == "therapist":
+                p = sc.therapist[i]
+                hit = np.flatnonzero(p >= thr)
+                hit = hit[np.argsort(-p[hit])]
+                codes = tuple(labels[j] for j in hit) or (OTHER,)
+                review = tuple(labels[j] for j in hit if p[j] < thr[j] + margin)
+                scores = {c: float(p[j]) for j, c in enumerate(labels)}
+                evidence = {}
+                r = segments[2].get(u.utterance_id) if segments else None
+                if r and codes != (OTHER,):
+                    seg = segments[0].utterances
+                    evidence = {c: seg[r[int(segments[1].therapist[r, labels.index(c)].argmax())]].text for c in codes}
+                out.append(TaggedUtterance(u, codes, scores, main_behaviour=cfg.main_labels[int(sc.main[i].argmax())],
+                                           evidence=evidence, review=review))
+            else:
+                talk = cfg.talk_labels[int(sc.talk[i].argmax())]
+                risk = bool(sc.risk[i] >= risk_thr)
+                scores = {c: float(v) for c, v in zip(cfg.talk_labels, sc.talk[i], strict=True)}
+                scores[RISK_FLAG] = float(sc.risk[i])
+                review = (RISK_FLAG,) if abs(float(sc.risk[i]) - risk_thr) < margin else ()
+                r = segments[2].get(u.utterance_id) if segments else None
+                evidence = {RISK_FLAG: segments[0].utterances[r[int(segments[1].risk[r].argmax())]].text} if r and risk else {}
+                out.append(TaggedUtterance(u, (talk, RISK_FLAG) if risk else (talk,), scores, client_talk=talk,
+                                           risk_indicator=risk, evidence=evidence, review=review))
+        return out

@@ -1,0 +1,83 @@
+"""Temperature scaling per head and per-code decision thresholds, fitted on the calib split."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tagger.classify.labels import IGNORE, Targets
+
+_TEMPS = np.exp(np.linspace(np.log(0.3), np.log(4.0), 60))
+_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    z = np.exp(x - x.max(-1, keepdims=True))
+    return z / z.sum(-1, keepdims=True)
+
+
+def _bce(logits: np.ndarray, y: np.ndarray, t: float) -> float:
+    p = np.clip(sigmoid(logits / t), 1e-7, 1 - 1e-7)
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+
+
+def _ce(logits: np.ndarray, y: np.ndarray, t: float) -> float:
+    p = np.clip(softmax(logits / t), 1e-9, 1.0)
+    return float(-np.log(p[np.arange(len(y)), y]).mean())
+
+
+def fit_temperature_binary(logits: np.ndarray, y: np.ndarray) -> float:
+    """Scalar temperature minimising binary NLL over the observed entries (1.0 if none)."""
+    if y.size == 0:
+        return 1.0
+    return float(min(_TEMPS, key=lambda t: _bce(logits, y, t)))
+
+
+def fit_temperature_multiclass(logits: np.ndarray, y: np.ndarray) -> float:
+    if y.size == 0:
+        return 1.0
+    return float(min(_TEMPS, key=lambda t: _ce(logits, y, t)))
+
+
+def best_threshold(p: np.ndarray, y: np.ndarray, prior: float = 0.5, strength: float = 5.0) -> float:
+    """F1-maximising threshold, shrunk toward ``prior`` when there are few positives.
+
+    With n positives the result is (n * t_best + strength * prior) / (n + strength): with a
+    handful of calibration positives the F1 optimum is mostly noise.
+    """
+    n_pos = int(y.sum())
+    if n_pos == 0:
+        return prior
+    f1s = []
+    for t in _GRID:
+        pred = p >= t
+        tp = float((pred & (y == 1)).sum())
+        fp = float((pred & (y == 0)).sum())
+        fn = float((~pred & (y == 1)).sum())
+        f1s.append(2 * tp / max(2 * tp + fp + fn, 1e-9))
+    f1s = np.asarray(f1s)
+    best = _GRID[np.flatnonzero(f1s >= f1s.max() - 1e-9)]
+    t_best = float(np.median(best))
+    return round((n_pos * t_best + strength * prior) / (n_pos + strength), 3)
+
+
+def calibrate(logits: dict[str, np.ndarray], y: Targets, labels: tuple[str, ...]) -> tuple[dict[str, float], dict[str, float]]:
+    """Returns (temperatures per head, thresholds per therapist code and for risk_indicator)."""
+    m = y.therapist_mask.astype(bool)
+    temps = {
+        "therapist": fit_temperature_binary(logits["therapist"][m], y.therapist[m]),
+        "main": fit_temperature_multiclass(logits["main"][y.main != IGNORE], y.main[y.main != IGNORE]),
+        "talk": fit_temperature_multiclass(logits["talk"][y.talk != IGNORE], y.talk[y.talk != IGNORE]),
+        "risk": fit_temperature_binary(logits["risk"][y.risk_mask > 0], y.risk[y.risk_mask > 0]),
+    }
+    p = sigmoid(logits["therapist"] / temps["therapist"])
+    thresholds = {}
+    for j, code in enumerate(labels):
+        mj = m[:, j]
+        thresholds[code] = best_threshold(p[mj, j], y.therapist[mj, j].astype(int))
+    rm = y.risk_mask > 0
+    thresholds["risk_indicator"] = best_threshold(sigmoid(logits["risk"][rm] / temps["risk"]), y.risk[rm].astype(int))
+    return temps, thresholds

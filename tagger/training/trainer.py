@@ -1,0 +1,189 @@
+"""Fine-tuning loop: LoRA on the encoder, the sequence layer and heads trained jointly, seeded."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from tagger.classify.base_model import DEFAULT_BASE
+from tagger.classify.batching import SessionInputs, encode_all, pad_sessions, session_inputs, tokenize
+from tagger.classify.labels import IGNORE, LabelSpace, Targets, encode_targets
+from tagger.classify.net import ContextHeads, encode
+from tagger.io.labeled import LabeledSession
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    name: str = "tagger-minilm"
+    base_model: str = DEFAULT_BASE
+    num_layers: int | None = None
+    lora_r: int = 8
+    lora_alpha: float = 16.0
+    max_tokens: int = 96
+    gru_hidden: int = 192
+    dropout: float = 0.1
+    epochs: int = 6
+    lr_lora: float = 5e-4
+    lr_heads: float = 2e-3
+    weight_decay: float = 0.01
+    window: int = 48
+    windows_per_batch: int = 4
+    seed: int = 13
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A labelled session turned into model inputs and masked targets."""
+
+    session: LabeledSession
+    inputs: SessionInputs
+    targets: Targets
+
+
+def prepare(sessions: Sequence[LabeledSession], tokenizer, space: LabelSpace, max_tokens: int) -> list[Prepared]:
+    texts = [u.text for ls in sessions for u in ls.session.utterances]
+    ids = tokenize(tokenizer, texts, max_tokens)
+    out, k = [], 0
+    for ls in sessions:
+        utts = ls.session.utterances
+        spk = [u.speaker for u in utts]
+        inp = session_inputs(ids[k : k + len(utts)], [u.text for u in utts], spk)
+        tg = encode_targets(space, spk, [ls.labels.get(u.utterance_id) for u in utts])
+        out.append(Prepared(ls, inp, tg))
+        k += len(utts)
+    return out
+
+
+def _slice_targets(t: Targets, a: int, b: int) -> Targets:
+    return Targets(t.therapist[a:b], t.therapist_mask[a:b], t.main[a:b], t.talk[a:b], t.risk[a:b], t.risk_mask[a:b])
+
+
+def _cat_targets(ts: Sequence[Targets]) -> dict[str, torch.Tensor]:
+    return {
+        "therapist": torch.from_numpy(np.concatenate([t.therapist for t in ts])),
+        "therapist_mask": torch.from_numpy(np.concatenate([t.therapist_mask for t in ts])),
+        "main": torch.from_numpy(np.concatenate([t.main for t in ts])),
+        "talk": torch.from_numpy(np.concatenate([t.talk for t in ts])),
+        "risk": torch.from_numpy(np.concatenate([t.risk for t in ts])),
+        "risk_mask": torch.from_numpy(np.concatenate([t.risk_mask for t in ts])),
+    }
+
+
+def flat_logits(logits: dict[str, torch.Tensor], lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+    """(B, T, ...) -> (sum(lengths), ...) in session order."""
+    keep = torch.arange(next(iter(logits.values())).shape[1]).unsqueeze(0) < lengths.unsqueeze(1)
+    return {k: v[keep] for k, v in logits.items()}
+
+
+def forward(encoder: nn.Module, heads: ContextHeads, inputs: Sequence[SessionInputs], hidden: int) -> dict[str, torch.Tensor]:
+    seqs = [s for x in inputs for s in x.ids]
+    pooled = encode_all(lambda i, m: encode(encoder, torch.from_numpy(i), torch.from_numpy(m)), seqs, hidden,
+                        max_batch=64, max_tokens_per_batch=4096)
+    cur, prev, feats, lengths = pad_sessions(pooled, inputs)
+    return flat_logits(heads(cur, prev, feats, lengths), lengths)
+
+
+def class_weights(counts: np.ndarray) -> torch.Tensor:
+    """Inverse square-root frequency, normalised to mean 1 (helps macro-F1 on rare classes)."""
+    w = 1.0 / np.sqrt(np.maximum(counts, 1))
+    return torch.tensor(w / w.mean(), dtype=torch.float32)
+
+
+def loss_fn(out: dict[str, torch.Tensor], y: dict[str, torch.Tensor], main_w: torch.Tensor, talk_w: torch.Tensor) -> torch.Tensor:
+    total = out["therapist"].new_zeros(())
+    m = y["therapist_mask"]
+    if m.sum() > 0:
+        bce = F.binary_cross_entropy_with_logits(out["therapist"], y["therapist"], reduction="none")
+        total = total + (bce * m).sum() / m.sum() * 4.0
+    if (y["main"] != IGNORE).any():
+        total = total + F.cross_entropy(out["main"], y["main"], weight=main_w, ignore_index=IGNORE)
+    if (y["talk"] != IGNORE).any():
+        total = total + F.cross_entropy(out["talk"], y["talk"], weight=talk_w, ignore_index=IGNORE)
+    rm = y["risk_mask"]
+    if rm.sum() > 0:
+        bce = F.binary_cross_entropy_with_logits(out["risk"], y["risk"], reduction="none", pos_weight=torch.tensor(3.0))
+        total = total + (bce * rm).sum() / rm.sum()
+    return total
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def train_loop(encoder: nn.Module, heads: ContextHeads, data: Sequence[Prepared], cfg: TrainConfig,
+               progress: Progress | None = None) -> list[float]:
+    """Train in place; returns the mean loss per epoch."""
+    seed_everything(cfg.seed)
+    rng = random.Random(cfg.seed)
+    hidden = encoder.config.hidden_size
+    lora = [p for n, p in encoder.named_parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(
+        [{"params": lora, "lr": cfg.lr_lora}, {"params": list(heads.parameters()), "lr": cfg.lr_heads}],
+        weight_decay=cfg.weight_decay,
+    )
+    main_counts = np.bincount(np.concatenate([d.targets.main[d.targets.main >= 0] for d in data]), minlength=heads.main.out_features)
+    talk_counts = np.bincount(np.concatenate([d.targets.talk[d.targets.talk >= 0] for d in data]), minlength=heads.talk.out_features)
+    main_w, talk_w = class_weights(main_counts), class_weights(talk_counts)
+
+    def windows() -> list[tuple[int, int, int]]:
+        out = []
+        for k, d in enumerate(data):
+            n = len(d.inputs.ids)
+            start = -rng.randrange(cfg.window // 2) if n > cfg.window else 0
+            for a in range(start, n, cfg.window):
+                out.append((k, max(a, 0), min(a + cfg.window, n)))
+        rng.shuffle(out)
+        return out
+
+    n_steps = cfg.epochs * -(-len(windows()) // cfg.windows_per_batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[cfg.lr_lora, cfg.lr_heads], total_steps=n_steps + cfg.epochs,
+                                                pct_start=0.1, anneal_strategy="linear")
+    losses, step = [], 0
+    for epoch in range(cfg.epochs):
+        encoder.train()
+        heads.train()
+        ws = windows()
+        epoch_loss = []
+        for b in range(0, len(ws), cfg.windows_per_batch):
+            chunk = ws[b : b + cfg.windows_per_batch]
+            inputs = [data[k].inputs.window(a, z) for k, a, z in chunk]
+            y = _cat_targets([_slice_targets(data[k].targets, a, z) for k, a, z in chunk])
+            out = forward(encoder, heads, inputs, hidden)
+            loss = loss_fn(out, y, main_w, talk_w)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(lora + list(heads.parameters()), 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            epoch_loss.append(loss.item())
+            if progress:
+                progress(f"epoch {epoch + 1}/{cfg.epochs}", step, n_steps)
+        losses.append(float(np.mean(epoch_loss)))
+    encoder.eval()
+    heads.eval()
+    return losses
+
+
+@torch.no_grad()
+def predict_logits(encoder: nn.Module, heads: ContextHeads, data: Sequence[Prepared], sessions_per_batch: int = 16) -> dict[str, np.ndarray]:
+    """Raw logits for every utterance of ``data`` (whole sessions, no windows), concatenated in order."""
+    encoder.eval()
+    heads.eval()
+    hidden = encoder.config.hidden_size
+    parts: dict[str, list[np.ndarray]] = {}
+    for b in range(0, len(data), sessions_per_batch):
+        out = forward(encoder, heads, [d.inputs for d in data[b : b + sessions_per_batch]], hidden)
+        for k, v in out.items():
+            parts.setdefault(k, []).append(v.float().numpy())
+    return {k: np.concatenate(v) for k, v in parts.items()}
