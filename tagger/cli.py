@@ -13,7 +13,7 @@ import sys
 
 from tagger.errors import TaggerError
 
-COMMANDS = ("tag", "train", "eval", "transcribe", "run")
+COMMANDS = ("tag", "run", "transcribe", "note", "batch", "eval", "train")
 
 
 def build_parser() -> argparse.ArgumentParser:

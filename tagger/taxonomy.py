@@ -129,7 +129,7 @@ def _table_rows(lines: list[str], header_start: str) -> list[list[str]]:
 
 
 def _unquote(cell: str) -> str:
-    """The code id of a first-column cell: its first backtick span, so '`risk_indicator` (flag)' gives risk_indicator."""
+    """The code id of a first-column cell: its first backtick span ('`risk_indicator` (flag)' -> risk_indicator)."""
     m = re.match(r"\s*`([^`]+)`", cell)
     return m.group(1) if m else cell.strip()
 

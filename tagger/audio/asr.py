@@ -184,9 +184,7 @@ def transcribe_words(
     if options.batched:
         from faster_whisper import BatchedInferencePipeline
 
-        segments_iter, info = BatchedInferencePipeline(model).transcribe(
-            audio, batch_size=options.batch_size, **common
-        )
+        segments_iter, info = BatchedInferencePipeline(model).transcribe(audio, batch_size=options.batch_size, **common)
     else:
         segments_iter, info = model.transcribe(audio, **common)
     segments: list[AsrSegment] = []

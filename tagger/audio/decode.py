@@ -122,7 +122,7 @@ def decode_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE, keep_stere
             f"{p.name} looks truncated: its header says {declared:.1f} s but only {decoded:.1f} s decode; "
             "only the decodable part is used"
         )
-    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    peak = max(float(samples.max()), -float(samples.min())) if samples.size else 0.0  # no temporary copy
     if peak < SILENCE_PEAK:
         raise AudioError(
             f"{p} is silent ({decoded:.1f} s, peak level {_dbfs(peak):.0f} dBFS); nothing to transcribe. "

@@ -2,9 +2,9 @@
 
 Voice mode: Silero VAD (bundled with faster-whisper) cuts speech into pause-delimited chunks;
 each chunk is covered by 1.6 s windows (hop 0.8 s) embedded with the resemblyzer encoder.
-Reliable windows (>= 1 s of speech) are clustered (agglomerative, cosine, average linkage; the
-speaker count chosen by silhouette within the allowed range, tiny clusters folded away), then
-refined on the sphere k-means style. Each ASR word takes the speaker whose centroid its
+Reliable windows (>= 1 s of speech) are clustered (agglomerative, Ward on unit vectors; the
+speaker count chosen by the eigen-gap of their affinity matrix within the allowed range, tiny
+clusters folded away), then refined on the sphere k-means style. Each ASR word takes the speaker whose centroid its
 overlapping windows resemble most, so a speaker change inside an ASR segment splits it; short
 flips inside one chunk are smoothed away, because speakers rarely change without a pause.
 Stereo mode: each word goes to the channel that is loudest over its span.
@@ -27,7 +27,7 @@ MAX_CLUSTER_POINTS = 1500  # agglomerative clustering is O(n^2): cluster a subsa
 MIN_CLUSTER_SHARE = 0.05  # a "speaker" with less of the speech is an artifact (noise, laughter)
 FLIP_S = 1.0  # a speaker change inside one chunk must last at least this long
 SIMILAR_VOICES = 0.90  # centroid cosine above this: the voices are hard to tell apart
-MIN_SILHOUETTE = 0.1  # below this no split into several voices is convincing
+MIN_EIGEN_GAP = 1.6  # below this no split into several voices is convincing (one voice: ~1.3; two or three: >= 2.5)
 
 ProgressFn = Callable[[float], None]
 
@@ -131,7 +131,7 @@ def diarize_channels(stereo: np.ndarray, words: Sequence[Word]) -> Diarization:
         energy = np.mean(stereo[:, a:b].astype(np.float64) ** 2, axis=1)
         labels.append(int(np.argmax(energy)))
     used = sorted(set(labels))
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if len(used) < 2:
         warnings = ("only one channel holds speech; all words are given to one speaker",)
     return Diarization(tuple(labels), 2, "channels", warnings=warnings)
@@ -160,14 +160,17 @@ def channels_look_split(stereo: np.ndarray) -> bool:
 
 def _cover_words(chunks: list[tuple[float, float]], words: Sequence[Word]) -> list[tuple[float, float]]:
     """Add a chunk for words the VAD missed, so every word has windows to vote."""
-    out = list(chunks)
+    out = sorted(chunks)
+    starts = np.array([a for a, _ in out])
+    ends = np.array([b for _, b in out])
+    extra = []
     for w in words:
         mid = (w.start + w.end) / 2
-        if not any(a - 0.05 <= mid <= b + 0.05 for a, b in out):
-            out.append((max(0.0, w.start - 0.05), w.end + 0.05))
-    out.sort()
+        i = int(np.searchsorted(starts, mid + 0.05, side="right")) - 1
+        if i < 0 or mid > ends[i] + 0.05:
+            extra.append((max(0.0, w.start - 0.05), w.end + 0.05))
     merged: list[tuple[float, float]] = []
-    for a, b in out:
+    for a, b in sorted(out + extra):
         if merged and a <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
         else:
@@ -195,35 +198,43 @@ def _embed_windows(
     encoder: SpeakerEncoder,
     progress: ProgressFn | None,
 ) -> np.ndarray:
-    mels = np.zeros((len(windows), WINDOW_FRAMES, 40), dtype=np.float32)
-    lengths = np.full(len(windows), WINDOW_FRAMES, dtype=np.int64)
-    by_chunk: dict[int, list[int]] = {}
-    for j, w in enumerate(windows):
-        by_chunk.setdefault(w.chunk, []).append(j)
-    for ci, idxs in by_chunk.items():
-        a, b = chunks[ci]
-        seg = normalize_volume(audio[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)])
-        mel = mel_frames(seg)
-        for j in idxs:
-            f0 = int(round((windows[j].start - a) * SAMPLE_RATE / HOP))
-            part = mel[f0 : f0 + WINDOW_FRAMES]
-            mels[j, : len(part)] = part
-            lengths[j] = max(1, min(len(part), int(round((windows[j].end - windows[j].start) * SAMPLE_RATE / HOP))))
-    out = np.zeros((len(windows), 256), dtype=np.float32)
+    """Embed windows in order, a few hundred at a time: memory stays flat for long recordings."""
     step = 256
-    for i in range(0, len(windows), step):
-        out[i : i + step] = encoder.embed(mels[i : i + step], lengths[i : i + step])
-        if progress is not None:
-            progress(min(1.0, (i + step) / max(1, len(windows))))
+    out = np.zeros((len(windows), 256), dtype=np.float32)
+    mels = np.zeros((step, WINDOW_FRAMES, 40), dtype=np.float32)
+    filled, first = 0, 0
+    mel, mel_chunk = np.zeros((0, 40), dtype=np.float32), -1
+    for j, w in enumerate(windows):
+        a, b = chunks[w.chunk]
+        if w.chunk != mel_chunk:
+            mel = mel_frames(normalize_volume(audio[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)]))
+            mel_chunk = w.chunk
+        f0 = int(round((w.start - a) * SAMPLE_RATE / HOP))
+        n_speech = max(1, int(round((w.end - w.start) * SAMPLE_RATE / HOP)))
+        part = mel[f0 : f0 + min(WINDOW_FRAMES, n_speech)]
+        if len(part) == 0:
+            part = mel[-1:] if len(mel) else np.zeros((1, 40), dtype=np.float32)
+        # A chunk shorter than a window is repeated to fill it: zero padding would pull all short
+        # chunks towards one "silence" embedding instead of towards their speaker.
+        mels[filled] = np.tile(part, (-(-WINDOW_FRAMES // len(part)), 1))[:WINDOW_FRAMES]
+        filled += 1
+        if filled == step or j == len(windows) - 1:
+            out[first : first + filled] = encoder.embed(mels[:filled])
+            first += filled
+            filled = 0
+            if progress is not None:
+                progress(first / len(windows))
     return out
 
 
 def _cluster(x: np.ndarray, kmin: int, kmax: int) -> tuple[np.ndarray, float | None]:
-    """Centroids (unit norm) for the best speaker count in [kmin, kmax], and its silhouette.
+    """Centroids (unit norm) for the speaker count in [kmin, kmax], and its silhouette.
 
-    A fixed count (kmin == kmax) is honoured as given. Otherwise tiny clusters are folded into
-    their neighbours and the count with the best silhouette wins; when no split reaches
-    MIN_SILHOUETTE the recording is treated as one voice (the caller warns).
+    A fixed count (kmin == kmax) is honoured as given. Otherwise the count is the largest
+    eigen-gap ``lambda_k / lambda_k+1`` of the cosine affinity matrix for k >= 2 (silhouette
+    preferred two clusters whenever two of three voices were alike); when no gap reaches
+    MIN_EIGEN_GAP the recording holds one voice (the caller warns). Clusters come from
+    agglomerative clustering (Ward), tiny ones folded into their neighbours.
     """
     from sklearn.cluster import AgglomerativeClustering
     from sklearn.metrics import silhouette_score
@@ -233,28 +244,28 @@ def _cluster(x: np.ndarray, kmin: int, kmax: int) -> tuple[np.ndarray, float | N
     kmax = min(kmax, len(x) - 1)
     kmin = min(kmin, kmax)
 
-    def agglomerate(k: int) -> np.ndarray:
-        return AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(x)
-
     def centroids(labels: np.ndarray) -> np.ndarray:
         return _unit(np.stack([x[labels == c].mean(axis=0) for c in sorted(set(labels))]))
 
+    if kmax <= 1:
+        return _unit(x.mean(axis=0, keepdims=True)), None
     if kmin == kmax:
-        if kmin <= 1:
+        k = kmin
+    else:
+        eig = np.sort(np.linalg.eigvalsh(x @ x.T))[::-1][: kmax + 1]
+        eig = np.maximum(eig, 1e-9)
+        gaps = {k: eig[k - 1] / eig[k] for k in range(max(kmin, 2), kmax + 1)}
+        k = max(gaps, key=gaps.__getitem__)
+        if gaps[k] < MIN_EIGEN_GAP:
             return _unit(x.mean(axis=0, keepdims=True)), None
-        labels = agglomerate(kmin)
-        return centroids(labels), float(silhouette_score(x, labels, metric="cosine"))
-    best: tuple[float, np.ndarray] | None = None
-    for k in range(2, kmax + 1):
-        labels = _fold_small(x, agglomerate(k))
-        if len(set(labels)) < 2:
-            continue
-        score = float(silhouette_score(x, labels, metric="cosine"))
-        if best is None or score > best[0] + 1e-6:
-            best = (score, labels)
-    if best is None or best[0] < MIN_SILHOUETTE:
-        return _unit(x.mean(axis=0, keepdims=True)), best[0] if best else None
-    return centroids(best[1]), best[0]
+    # Ward on unit vectors (squared Euclidean = 2 - 2 cos): average linkage split off single
+    # outlier windows instead of the third voice.
+    labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(x)
+    if kmin != kmax:
+        labels = _fold_small(x, labels)
+    if len(set(labels)) < 2:
+        return _unit(x.mean(axis=0, keepdims=True)), None
+    return centroids(labels), float(silhouette_score(x, labels, metric="cosine"))
 
 
 def _fold_small(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -287,59 +298,73 @@ def _refine(emb: np.ndarray, reliable: np.ndarray, cents: np.ndarray, iters: int
 def _word_labels(
     words: Sequence[Word], windows: list[_Window], sims: np.ndarray, chunks: list[tuple[float, float]]
 ) -> list[int]:
+    """Each word takes the speaker its overlapping windows resemble most (overlap-weighted)."""
     starts = np.array([w.start for w in windows])
     ends = np.array([w.end for w in windows])
+    centres = (starts + ends) / 2
+    # Windows are in time order with starts and ends both ascending.
+    max_len = float(np.max(ends - starts)) if len(windows) else 0.0
     labels = []
     for w in words:
         a, b = w.start, max(w.end, w.start + 0.02)
-        overlap = np.minimum(ends, b) - np.maximum(starts, a)
-        idx = np.flatnonzero(overlap > 0)
+        lo = int(np.searchsorted(starts, a - max_len, side="left"))
+        hi = int(np.searchsorted(starts, b, side="left"))
+        overlap = np.minimum(ends[lo:hi], b) - np.maximum(starts[lo:hi], a)
+        idx = lo + np.flatnonzero(overlap > 0)
         if idx.size == 0:
-            mid = (a + b) / 2
-            idx = np.array([int(np.argmin(np.abs((starts + ends) / 2 - mid)))])
-            weights = np.ones(1)
-        else:
-            weights = overlap[idx]
-        score = (sims[idx] * weights[:, None]).sum(axis=0)
-        labels.append(int(np.argmax(score)))
+            k = int(np.clip(np.searchsorted(centres, (a + b) / 2), 1, len(centres) - 1)) if len(centres) > 1 else 0
+            if len(centres) > 1 and abs(centres[k - 1] - (a + b) / 2) < abs(centres[k] - (a + b) / 2):
+                k -= 1
+            labels.append(int(np.argmax(sims[k])))
+            continue
+        weights = overlap[idx - lo]
+        labels.append(int(np.argmax((sims[idx] * weights[:, None]).sum(axis=0))))
     return labels
 
 
 def _word_chunks(words: Sequence[Word], chunks: list[tuple[float, float]]) -> list[int]:
-    mids = np.array([(c[0] + c[1]) / 2 for c in chunks])
-    out = []
-    for w in words:
-        m = (w.start + w.end) / 2
-        inside = [i for i, (a, b) in enumerate(chunks) if a - 0.05 <= m <= b + 0.05]
-        out.append(inside[0] if inside else int(np.argmin(np.abs(mids - m))))
-    return out
+    """Index of the chunk holding each word's midpoint (chunks are sorted and disjoint)."""
+    starts = np.array([a for a, _ in chunks])
+    mids = np.array([(w.start + w.end) / 2 for w in words])
+    return [int(i) for i in np.clip(np.searchsorted(starts, mids + 0.05, side="right") - 1, 0, len(chunks) - 1)]
 
 
 def _smooth(labels: list[int], words: Sequence[Word], word_chunk: list[int]) -> list[int]:
-    """Inside one pause-free chunk, a speaker run shorter than FLIP_S takes its neighbours' label."""
-    labels = list(labels)
-    n = len(labels)
-    i = 0
-    while i < n:
-        j = i
-        while j + 1 < n and labels[j + 1] == labels[i] and word_chunk[j + 1] == word_chunk[i]:
-            j += 1
-        dur = words[j].end - words[i].start
-        prev_same = i > 0 and word_chunk[i - 1] == word_chunk[i]
-        next_same = j + 1 < n and word_chunk[j + 1] == word_chunk[j]
-        if dur < FLIP_S and (prev_same or next_same):
-            if prev_same and next_same and labels[i - 1] == labels[j + 1]:
-                new = labels[i - 1]
-            elif prev_same and not next_same:
-                new = labels[i - 1]
-            elif next_same and not prev_same:
-                new = labels[j + 1]
+    """Inside one pause-free chunk, absorb speaker runs shorter than FLIP_S into a neighbour.
+
+    The shortest run goes first and joins its longer neighbour, so a brief misattribution
+    disappears while two real turns without a pause between them survive. Runs in different
+    chunks never merge: a one-word answer between pauses keeps its speaker.
+    """
+    out = list(labels)
+    start = 0
+    while start < len(out):
+        end = start
+        while end + 1 < len(out) and word_chunk[end + 1] == word_chunk[start]:
+            end += 1
+        _smooth_chunk(out, words, start, end)
+        start = end + 1
+    return out
+
+
+def _smooth_chunk(labels: list[int], words: Sequence[Word], lo: int, hi: int) -> None:
+    while True:
+        runs: list[list[int]] = []  # [label, first, last]
+        for i in range(lo, hi + 1):
+            if runs and runs[-1][0] == labels[i]:
+                runs[-1][2] = i
             else:
-                new = labels[i]
-            for t in range(i, j + 1):
-                labels[t] = new
-        i = j + 1
-    return labels
+                runs.append([labels[i], i, i])
+        if len(runs) < 2:
+            return
+        durs = [words[b].end - words[a].start for _, a, b in runs]
+        j = int(np.argmin(durs))
+        if durs[j] >= FLIP_S:
+            return
+        neighbours = [k for k in (j - 1, j + 1) if 0 <= k < len(runs)]
+        target = max(neighbours, key=lambda k: durs[k])
+        for i in range(runs[j][1], runs[j][2] + 1):
+            labels[i] = runs[target][0]
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

@@ -42,6 +42,7 @@ def write_audio(path: str | Path, samples: np.ndarray, sample_rate: int, *, bitr
     layout = "mono" if x.shape[0] == 1 else "stereo"
     with av.open(str(path), "w", format=fmt) as out:
         stream = out.add_stream(codec, rate=rate or sample_rate, layout=layout)
+        assert isinstance(stream, av.AudioStream)
         if bitrate:
             stream.bit_rate = bitrate
         resampler = av.AudioResampler(format=stream.format.name, layout=layout, rate=rate or sample_rate)

@@ -78,7 +78,9 @@ class RoleModel:
                 idf, coef, intercept = z["idf"], z["coef"], float(z["intercept"])
             vocab = config["vocabulary"]
         except (ValueError, KeyError, OSError) as exc:
-            raise ModelError(f"role model in {d} is unreadable ({exc}); retrain it with `python -m training.roles`")
+            raise ModelError(
+                f"role model in {d} is unreadable ({exc}); retrain it with `python -m training.roles`"
+            ) from None
         if config.get("format_version") != FORMAT_VERSION or config.get("kind") != "tfidf-logreg-roles":
             raise ModelError(
                 f"role model in {d} has format {config.get('kind')}/{config.get('format_version')}, "
@@ -132,10 +134,10 @@ def assign_roles(scores: Mapping[str, float], scale: float, *, therapist: str | 
     if therapist is not None and therapist not in scores:
         raise InputError(f"--therapist-speaker {therapist!r} is not among the detected speakers: {', '.join(labels)}")
     if len(labels) == 1:
-        p = 1 / (1 + math.exp(-scale * scores[labels[0]]))
-        role = "therapist" if (therapist == labels[0] or (therapist is None and p >= 0.5)) else "client"
-        conf = 1.0 if therapist else (p if role == "therapist" else 1 - p)
-        return RoleAssignment({labels[0]: role}, {labels[0]: p}, {labels[0]: conf}, labels[0],
+        p1 = 1 / (1 + math.exp(-scale * scores[labels[0]]))
+        role = "therapist" if (therapist == labels[0] or (therapist is None and p1 >= 0.5)) else "client"
+        conf1 = 1.0 if therapist else (p1 if role == "therapist" else 1 - p1)
+        return RoleAssignment({labels[0]: role}, {labels[0]: p1}, {labels[0]: conf1}, labels[0],
                               "override" if therapist else "single-speaker")  # fmt: skip
     z = np.array([scale * scores[s] for s in labels])
     p = np.exp(z - z.max())

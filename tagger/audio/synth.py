@@ -34,12 +34,13 @@ class Voice:
     speed: int = 160
 
 
-#: Voices keyed by the speaker id of a dialogue; chosen to sound clearly different.
+#: Voices keyed by the speaker id of a dialogue: clearly different (accent, variant, pitch, rate)
+#: and among the espeak-ng voices tiny.en recognizes best (eval/AUDIO.md has the comparison).
 DEFAULT_VOICES: dict[str, Voice] = {
-    "T": Voice("en-us+m3", pitch=35, speed=155),
-    "C1": Voice("en-gb+f2", pitch=70, speed=160),
+    "T": Voice("en-gb+m3", pitch=40, speed=150),
+    "C1": Voice("en-us+f2", pitch=60, speed=160),
     "C2": Voice("en-us+m7", pitch=55, speed=150),
-    "C3": Voice("en-gb+f4", pitch=85, speed=165),
+    "C3": Voice("en-gb+f3", pitch=60, speed=155),
 }
 
 
@@ -89,8 +90,27 @@ def synthesize_turn(text: str, voice: Voice, *, gain_db: float = 0.0) -> np.ndar
     )
     # sox: resample, remove rumble and the synthetic top end (a phone-/room-like band), set level.
     sox = subprocess.run(
-        ["sox", "-t", "wav", "-", "-t", "wav", "-r", str(SAMPLE_RATE), "-b", "16", "-c", "1", "-",
-         "highpass", "90", "lowpass", "6500", "gain", f"{gain_db:.2f}"],
+        [
+            "sox",
+            "-t",
+            "wav",
+            "-",
+            "-t",
+            "wav",
+            "-r",
+            str(SAMPLE_RATE),
+            "-b",
+            "16",
+            "-c",
+            "1",
+            "-",
+            "highpass",
+            "90",
+            "lowpass",
+            "6500",
+            "gain",
+            f"{gain_db:.2f}",
+        ],
         input=espeak.stdout,
         check=True,
         capture_output=True,
@@ -113,6 +133,7 @@ def synthesize_session(
     stereo: bool = False,
     crosstalk_db: float = -24.0,
     lead_in: float = 0.6,
+    bitrate: int | None = None,
 ) -> SynthSession:
     """Write a session recording of ``turns`` to ``path`` (format from its extension).
 
@@ -158,7 +179,7 @@ def synthesize_session(
         mix[ch] += _pink_noise(total, rng) * noise_rms
     np.clip(mix, -1.0, 1.0, out=mix)
     out = Path(path)
-    write_audio(out, mix, SAMPLE_RATE)
+    write_audio(out, mix, SAMPLE_RATE, bitrate=bitrate)
     return SynthSession(out, total / SAMPLE_RATE, n_ch, tuple(p[2] for p in pieces))
 
 
@@ -190,3 +211,29 @@ def _pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
     f[0] = f[1] if n > 1 else 1.0
     pink = np.fft.irfft(spec / np.sqrt(f), n).astype(np.float32)
     return pink / (np.sqrt(np.mean(pink**2)) + 1e-12)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tagger.audio.synth DIALOGUE.csv OUT.mp3``: speak a dialogue CSV into a recording."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(prog="python -m tagger.audio.synth", description=main.__doc__)
+    ap.add_argument("dialogue", help="CSV with columns speaker (therapist/client), text[, speaker_id]")
+    ap.add_argument("output", help="audio file to write; the format follows the extension")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--stereo", action="store_true", help="one speaker per channel")
+    ap.add_argument("--bitrate", type=int, help="encoder bit rate in bit/s (lossy formats)")
+    args = ap.parse_args(argv)
+    try:
+        s = synthesize_session(read_dialogue(args.dialogue), args.output, seed=args.seed, stereo=args.stereo,
+                               bitrate=args.bitrate)  # fmt: skip
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {s.path} ({s.duration:.1f} s, {len(s.turns)} turns, {s.channels} channel(s))")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

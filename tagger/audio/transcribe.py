@@ -19,6 +19,7 @@ from typing import Any
 from tagger.audio.asr import AsrResult, Word, transcribe_words
 from tagger.audio.decode import decode_audio
 from tagger.audio.diarize import Diarization, channels_look_split, diarize_channels, diarize_voices
+from tagger.audio.embed import SpeakerEncoder
 from tagger.audio.options import TranscribeOptions
 from tagger.audio.roles import RoleAssignment, RoleModel, assign_roles
 from tagger.errors import AudioError, InputError
@@ -119,7 +120,11 @@ def transcribe(
         diar = diarize_channels(decoded.samples, words)
     else:
         diar = diarize_voices(
-            mono, words, speaker_range=options.speaker_range, progress=lambda f: report("diarize", f)
+            mono,
+            words,
+            speaker_range=options.speaker_range,
+            encoder=SpeakerEncoder(device=_torch_device(asr.device)),
+            progress=lambda f: report("diarize", f),
         )
     del decoded, mono  # the audio is no longer needed
     warnings.extend(diar.warnings)
@@ -243,6 +248,15 @@ def _info(path, asr, diar, roles: RoleAssignment, turns, options, timings, warni
         timings=tuple((k, round(v, 3)) for k, v in timings),
         warnings=tuple(warnings),
     )
+
+
+def _torch_device(asr_device: str) -> str:
+    """The voice encoder follows the ASR onto the GPU when torch can use it too."""
+    if asr_device != "cuda":
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _normalize_label(label: str | None, labels: list[str]) -> str | None:

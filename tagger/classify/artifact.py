@@ -42,6 +42,7 @@ class ModelConfig:
     num_layers: int | None = None
     lora_r: int = 8
     lora_alpha: float = 16.0
+    lora_layers: int | None = None  # adapters on the top N layers only (None: all)
     max_tokens: int = 96
     gru_hidden: int = 192
     thresholds: dict[str, float] = field(default_factory=dict)
@@ -80,12 +81,15 @@ class LoadedModel:
 
 
 def build_trainable(base_model: str | Path, labels: LabelSpace, *, num_layers: int | None, lora_r: int,
-                    lora_alpha: float, gru_hidden: int, dropout: float = 0.1) -> tuple[nn.Module, ContextHeads, Path]:
+                    lora_alpha: float, gru_hidden: int, dropout: float = 0.1,
+                    lora_layers: int | None = None) -> tuple[nn.Module, ContextHeads, Path]:
     base_dir = resolve_base_model(base_model)
     encoder = load_encoder(base_dir, num_layers)
     for p in encoder.parameters():
         p.requires_grad_(False)
-    inject_lora(encoder.encoder.layer, lora_r, lora_alpha, dropout)
+    layers = encoder.encoder.layer
+    # adapters on the top layers only: backward stops there, so training is much cheaper
+    inject_lora(layers if lora_layers is None else layers[len(layers) - lora_layers :], lora_r, lora_alpha, dropout)
     shape = NetShape(len(labels.therapist), len(labels.main), len(labels.talk), gru_hidden, dropout)
     heads = ContextHeads(encoder.config.hidden_size, shape)
     return encoder, heads, base_dir
@@ -132,7 +136,7 @@ def load_artifact(model_dir: str | Path | None = None, *, base_model: str | Path
         )
     encoder, heads, _ = build_trainable(
         base_dir, config.labels, num_layers=config.num_layers, lora_r=config.lora_r,
-        lora_alpha=config.lora_alpha, gru_hidden=config.gru_hidden,
+        lora_alpha=config.lora_alpha, gru_hidden=config.gru_hidden, lora_layers=config.lora_layers,
     )
     state = load_file(str(w_path))
     enc_state = {k[len("encoder."):]: v.float() for k, v in state.items() if k.startswith("encoder.")}

@@ -2,7 +2,7 @@
 
     tagger eval --gold AnnoMI-full.csv --split dev --splits training/splits/annomi.json \\
         --pred a.jsonl --pred b.jsonl -o reports/annomi-dev
-    tagger eval --gold training/data/authored --model models/tagger-small -o reports/authored
+    tagger eval --gold training/data/authored --model models/tagger-minilm -o reports/authored
     tagger eval --reference session.csv --pred audio-run.jsonl -o reports/asr
 """
 

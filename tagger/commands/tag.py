@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 
-def add_model_options(p: argparse.ArgumentParser) -> None:
+def add_model_options(p: argparse.ArgumentParser, device: bool = True) -> None:
     p.add_argument("--model", default=None, help="model directory (default: the shipped models/tagger-minilm)")
     p.add_argument("--base-model", default=None, help="local directory of the base encoder, if not the PyPI package")
     p.add_argument("--backend", default="auto", choices=("auto", "torch", "onnx", "onnx-fp32"),
                    help="auto: CUDA (bf16) when a GPU is visible, else ONNX Runtime int8 on the CPU")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    if device:
+        p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all available cores)")
     p.add_argument("--no-evidence-sentences", action="store_true",
                    help="do not re-score long turns sentence by sentence (faster; no evidence sentence per code)")

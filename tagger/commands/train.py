@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-authored", action="store_true", help="train without the authored corpus")
     p.add_argument("--base-model", default=DEFAULT_BASE, help="base encoder: a local HF model directory or a packaged name")
     p.add_argument("--num-layers", type=int, default=None, help="keep only the first N encoder layers (faster, smaller)")
+    p.add_argument("--lora-layers", type=int, default=None, help="adapters on the top N encoder layers only (default: all)")
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--lora-r", type=int, default=8)
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("nothing to train on: drop --no-annomi or --no-authored")
     torch.manual_seed(args.seed)
     cfg = TrainConfig(base_model=args.base_model, num_layers=args.num_layers, epochs=args.epochs, seed=args.seed,
-                      lora_r=args.lora_r, max_tokens=args.max_tokens)
+                      lora_r=args.lora_r, lora_layers=args.lora_layers, max_tokens=args.max_tokens)
     bar = tqdm(total=None, desc="train", unit="step", file=sys.stderr, disable=None)
 
     def progress(stage: str, step: int, total: int) -> None:

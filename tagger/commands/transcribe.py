@@ -34,20 +34,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def add_audio_arguments(p: argparse.ArgumentParser) -> None:
     """The audio options shared by ``transcribe`` and ``run``."""
     g = p.add_argument_group("audio")
-    g.add_argument("--asr-model", metavar="NAME_OR_DIR",
-                   help="CTranslate2 Whisper model directory or size name (default: bundled tiny.en)")
+    g.add_argument(
+        "--asr-model",
+        metavar="NAME_OR_DIR",
+        help="CTranslate2 Whisper model directory or size name (default: bundled tiny.en)",
+    )
     g.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     g.add_argument("--compute-type", help="CTranslate2 compute type (default: int8 on CPU, float16 on CUDA)")
     g.add_argument("--beam-size", type=int, default=5)
     g.add_argument("--language", default="en", help="spoken language code, or 'auto' (multilingual models only)")
-    g.add_argument("--batched", action="store_true",
-                   help="faster-whisper batched pipeline (faster on GPU; may drop words at chunk edges)")
+    g.add_argument(
+        "--batched",
+        action="store_true",
+        help="faster-whisper batched pipeline (faster on GPU; may drop words at chunk edges)",
+    )
     g.add_argument("--num-speakers", type=int, help="exact number of speakers (default: detected, 2-4)")
     g.add_argument("--min-speakers", type=int, default=2)
     g.add_argument("--max-speakers", type=int, default=4)
-    g.add_argument("--channels", choices=("auto", "mix", "split"), default="auto",
-                   help="split: one speaker per stereo channel; mix: diarize by voice; auto: split if the channels "
-                   "clearly hold different speakers")
+    g.add_argument(
+        "--channels",
+        choices=("auto", "mix", "split"),
+        default="auto",
+        help="split: one speaker per stereo channel; mix: diarize by voice; auto: split if the channels "
+        "clearly hold different speakers",
+    )
     g.add_argument("--therapist-speaker", metavar="LABEL", help="speaker label of the therapist, e.g. SPEAKER_1")
     g.add_argument("--role-model", metavar="DIR", help="role model directory (default: models/roles)")
     g.add_argument("--session-id", help="session id (default: the file name)")  # fmt: skip

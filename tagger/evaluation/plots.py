@@ -50,6 +50,9 @@ def plot_code_f1(systems: Sequence[SystemResult], path: Path) -> Path | None:
         hi = np.array([by[c].f1_high if c in by and by[c].f1_high is not None else np.nan for c in codes])
         pos = y - 0.4 + height * (k + 0.5)
         ax.barh(pos, np.nan_to_num(vals), height=height, label=r.name)
+        for yy, v, h in zip(pos, vals, hi, strict=True):
+            if not np.isnan(v):  # the value just right of the bar or its whisker
+                ax.text((v if np.isnan(h) else max(v, h)) + 0.01, yy, f"{v:.2f}", va="center", fontsize=7)
         has_ci = ~np.isnan(lo) & ~np.isnan(vals)
         if has_ci.any():
             err = np.vstack([vals - lo, hi - vals])[:, has_ci]

@@ -60,9 +60,8 @@ def _summary(ev: Evaluation) -> list[Block]:
     rows = []
     for r in ev.systems:
         risk = next((s for s in r.client_codes if s.label == "risk_indicator"), None)
-        ece = next((c.ece for c in r.calibration if c.name == "all"), None) or next(
-            (c.ece for c in r.calibration), None
-        )
+        cal = next((c for c in r.calibration if c.name == "all"), r.calibration[0] if r.calibration else None)
+        ece = cal.ece if cal else None
         rows.append(
             (
                 r.name,

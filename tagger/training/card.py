@@ -34,7 +34,8 @@ def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
         "## Architecture",
         f"- Base encoder: `{cfg.base_model}` (sha256 `{cfg.base_model_sha256[:16]}...`), "
         f"{'all' if cfg.num_layers is None else cfg.num_layers} layers, mean pooled, max {cfg.max_tokens} tokens per utterance.",
-        f"- LoRA adapters (r={cfg.lora_r}, alpha={cfg.lora_alpha}) on every linear layer of the encoder; merged at load time.",
+        f"- LoRA adapters (r={cfg.lora_r}, alpha={cfg.lora_alpha}) on every linear layer of "
+        f"{'all encoder layers' if cfg.lora_layers is None else f'the top {cfg.lora_layers} encoder layers'}; merged at load time.",
         f"- Context: a bidirectional GRU ({cfg.gru_hidden} per direction) over the session's utterance vectors, with the speaker",
         "  role, the vector of the previous other-speaker turn, and lexical-overlap features; four heads on top.",
         "- Scores are temperature-calibrated per head; therapist codes and `risk_indicator` use per-code thresholds;",

@@ -23,7 +23,7 @@ from tagger.training.calibrate import calibrate, sigmoid, softmax
 from tagger.training.card import write_card
 from tagger.training.data import Corpus
 from tagger.training.scoring import score
-from tagger.training.trainer import Prepared, Progress, TrainConfig, predict_logits, prepare, train_loop
+from tagger.training.trainer import Prepared, Progress, TrainConfig, predict_logits, prepare, seed_everything, train_loop
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,11 @@ def probabilities(logits: dict[str, np.ndarray], temps: dict[str, float]) -> dic
 def train_model(corpora: Sequence[Corpus], cfg: TrainConfig, out_dir: Path, *, baseline: bool = True,
                 progress: Progress | None = None, command: str = "") -> TrainResult:
     t0 = time.time()
+    seed_everything(cfg.seed)  # before any weight is initialised
     space = LabelSpace.default()
     encoder, heads, base_dir = build_trainable(cfg.base_model, space, num_layers=cfg.num_layers, lora_r=cfg.lora_r,
-                                               lora_alpha=cfg.lora_alpha, gru_hidden=cfg.gru_hidden, dropout=cfg.dropout)
+                                               lora_alpha=cfg.lora_alpha, gru_hidden=cfg.gru_hidden, dropout=cfg.dropout,
+                                               lora_layers=cfg.lora_layers)
     tok = AutoTokenizer.from_pretrained(str(base_dir))
     split = {n: {c.name: prepare(c.sessions[n], tok, space, cfg.max_tokens) for c in corpora} for n in ("train", "calib", "dev")}
     train = [d for c in corpora for d in split["train"][c.name]]
@@ -86,7 +88,8 @@ def train_model(corpora: Sequence[Corpus], cfg: TrainConfig, out_dir: Path, *, b
     config = ModelConfig(
         name=cfg.name, base_model=cfg.base_model, base_model_sha256=weights_digest(base_dir),
         therapist_labels=space.therapist, main_labels=space.main, talk_labels=space.talk,
-        num_layers=cfg.num_layers, lora_r=cfg.lora_r, lora_alpha=cfg.lora_alpha, max_tokens=cfg.max_tokens,
+        num_layers=cfg.num_layers, lora_r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_layers=cfg.lora_layers,
+        max_tokens=cfg.max_tokens,
         gru_hidden=cfg.gru_hidden, thresholds=thresholds, temperatures=temps, training=record,
         metrics={"dev": metrics, "baseline_dev": base_metrics},
     )

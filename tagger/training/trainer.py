@@ -27,6 +27,7 @@ class TrainConfig:
     num_layers: int | None = None
     lora_r: int = 8
     lora_alpha: float = 16.0
+    lora_layers: int | None = None
     max_tokens: int = 96
     gru_hidden: int = 192
     dropout: float = 0.1

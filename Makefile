@@ -1,0 +1,37 @@
+# Quick start (see README): `make demo` runs tagger on a bundled sample; `make test` runs the test suite.
+# Both create .venv with Python 3.11 and install tagger into it first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+OUT    := out
+
+.PHONY: install demo test test-all lint system-deps clean
+
+$(BIN)/tagger: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# torch pinned to the CPU build (see pyproject); installed first so nothing pulls a CUDA build
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+install: $(BIN)/tagger
+
+demo: install
+	$(BIN)/tagger tag data_samples/cbt_session.csv -o $(OUT)/cbt_session.jsonl
+	@head -n 3 $(OUT)/cbt_session.jsonl
+
+system-deps:
+	bash .ci/system-deps
+
+test: install system-deps
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+test-all: install system-deps
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m ""
+
+lint: install
+	$(BIN)/ruff check tagger tests training eval
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,0 +1,144 @@
+"""The units of work every engine runs, in plain data so they cross process and machine boundaries.
+
+Stage 1, :class:`AsrJob`: one recording -> its transcript (a :class:`~tagger.types.Session` as a
+dict). Stage 2, :class:`GroupJob`: a fixed group of inputs -> tagged records per input.
+
+Groups make results reproducible. The classifier batches all sessions it is given together,
+and its encoder's int8 activations are quantized per batch, so a session's scores depend (in
+the 3rd-4th decimal) on which sessions share its batches. A group is a fixed run of
+consecutive inputs of the manifest, always classified together, whichever engine runs it and
+whether or not an earlier run was killed half way through it; so outputs are byte-identical
+across engines and resumes, and still batched across sessions.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tagger.errors import ModelError, TaggerError
+from tagger.pipeline import Pipeline, PipelineConfig
+from tagger.types import Session
+
+AUDIO_MISSING = "audio support not installed"
+
+
+class WorkerLost(TaggerError):
+    """A worker process or actor died (killed, out of memory). Everything finished is saved."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Everything a worker needs to build its models, once."""
+
+    pipeline: PipelineConfig
+    audio: dict[str, Any] = field(default_factory=dict)  # TranscribeOptions fields
+    cache_dir: str | None = None  # TAGGER_CACHE for the worker (ONNX graphs)
+
+
+@dataclass(frozen=True)
+class AsrJob:
+    index: int
+    path: str
+    source: str
+    session_id: str | None = None
+    therapist_speaker: str | None = None
+    data: bytes | None = None  # the file's bytes, for workers that cannot see the driver's disk
+
+
+@dataclass(frozen=True)
+class GroupJob:
+    group: int
+    members: tuple[tuple[int, tuple[dict[str, Any], ...]], ...]  # (item index, session dicts) in manifest order
+
+
+def error_dict(stage: str, exc: BaseException) -> dict[str, Any]:
+    """An error as the errors report records it; ``retry`` when the input itself may be fine."""
+    message = str(exc) or exc.__class__.__name__
+    environment = isinstance(exc, ModelError) or message.startswith(AUDIO_MISSING)  # not the input's fault
+    return {"stage": stage, "type": exc.__class__.__name__, "message": message,
+            "retry": not isinstance(exc, TaggerError) or environment}
+
+
+class Worker:
+    """Holds one worker's models (loaded on first use) and runs jobs of both stages."""
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        self.spec = spec
+        if spec.cache_dir:
+            os.environ["TAGGER_CACHE"] = spec.cache_dir
+        self._pipe: Pipeline | None = None
+
+    @property
+    def pipe(self) -> Pipeline:
+        if self._pipe is None:
+            self._pipe = Pipeline(self.spec.pipeline)
+        return self._pipe
+
+    def warm_up(self) -> None:
+        """Load the classifier (and build its ONNX graph) before the first job."""
+        _ = self.pipe.classifier
+
+    # ------------------------------------------------------------------ stage 1: ASR
+
+    def transcribe(self, job: AsrJob) -> dict[str, Any]:
+        try:
+            from tagger.audio.options import TranscribeOptions
+            from tagger.audio.transcribe import transcribe
+        except ImportError as exc:
+            return {"index": job.index, "error": error_dict("asr", TaggerError(f"{AUDIO_MISSING} ({exc})"))}
+        try:
+            options = TranscribeOptions.from_dict({**self.spec.audio, "session_id": job.session_id,
+                                                   "therapist_speaker": job.therapist_speaker})
+            if job.data is not None:
+                with tempfile.TemporaryDirectory() as tmp:
+                    local = Path(tmp) / Path(job.path).name
+                    local.write_bytes(job.data)
+                    session, info = transcribe(local, options)
+                session = Session(session.session_id, session.utterances, job.path, session.metadata)
+            else:
+                session, info = transcribe(job.path, options)
+        except Exception as exc:  # one bad recording must not stop the batch
+            return {"index": job.index, "error": error_dict("asr", exc)}
+        return {"index": job.index, "session": session.to_dict(), "info": info.to_dict()}
+
+    # ------------------------------------------------------------------ stage 2: classification
+
+    def classify(self, job: GroupJob) -> dict[str, Any]:
+        """Tag every session of the group in one call; if that fails, each input alone, so one bad
+        input fails alone (the same fallback, so the same results, in every engine)."""
+        members = [(i, [Session.from_dict(d) for d in ds]) for i, ds in job.members]
+        items: dict[int, dict[str, Any]] = {}
+        try:
+            tagged = self._tag([s for _, ss in members for s in ss])
+        except ModelError:
+            raise  # the model, not an input: stop the run
+        except Exception:
+            for i, ss in members:
+                try:
+                    items[i] = {"sessions": self._tag(ss)}
+                except ModelError:
+                    raise
+                except Exception as exc:
+                    items[i] = {"error": error_dict("classify", exc)}
+        else:
+            k = 0
+            for i, ss in members:
+                items[i] = {"sessions": tagged[k : k + len(ss)]}
+                k += len(ss)
+        return {"group": job.group, "items": items, "run": self.run_info()}
+
+    def _tag(self, sessions: list[Session]) -> list[dict[str, Any]]:
+        if not sessions:
+            return []
+        results = self.pipe.tag(sessions)
+        return [{"session_id": r.session.session_id, "records": [t.to_record() for t in r.tagged]} for r in results]
+
+    def run_info(self) -> dict[str, str]:
+        info = self.pipe.run_info
+        return {"tagger_version": info.tagger_version, "model_name": info.model_name, "backend": info.backend}

@@ -1,0 +1,100 @@
+"""Classifier building blocks on real parts: LoRA merge, context features, batching, thresholds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tagger.classify.batching import length_batches, pad_sessions, session_inputs
+from tagger.classify.features import prev_other_index, session_features
+from tagger.classify.labels import IGNORE, LabelSpace, encode_targets
+from tagger.classify.lora import LoRALinear, inject_lora, merge_lora
+from tagger.io.labeled import MAIN, TALK, GoldLabels
+from tagger.training.calibrate import best_threshold, fit_temperature_binary
+
+
+def test_lora_merge_is_exact():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))
+    assert inject_lora(net, r=2, alpha=4) == 2
+    for m in net.modules():
+        if isinstance(m, LoRALinear):
+            torch.nn.init.normal_(m.lora_b)  # non-zero update
+    x = torch.randn(5, 8)
+    before = net(x)
+    assert merge_lora(net) == 2
+    assert not any(isinstance(m, LoRALinear) for m in net.modules())
+    torch.testing.assert_close(net(x), before, atol=1e-5, rtol=1e-5)
+
+
+def test_only_lora_parameters_train():
+    net = torch.nn.Sequential(torch.nn.Linear(8, 8))
+    inject_lora(net, r=2, alpha=2)
+    trainable = {n for n, p in net.named_parameters() if p.requires_grad}
+    assert trainable == {"0.lora_a", "0.lora_b"}
+
+
+def test_prev_other_index_follows_turns():
+    speakers = ["therapist", "client", "client", "therapist", "therapist", "client"]
+    assert prev_other_index(speakers).tolist() == [-1, 0, 0, 2, 2, 4]
+
+
+def test_session_features_overlap_and_questions():
+    texts = ["What brings you in today?", "My drinking has been getting worse since the layoff.",
+             "Your drinking got worse after the layoff."]
+    f = session_features(texts, ["therapist", "client", "therapist"])
+    assert f[0, 0] == 1.0 and f[2, 0] == 0.0  # ends with '?'
+    assert f[2, 4] == pytest.approx(0.75)  # drinking, worse, layoff of (drinking, worse, after, layoff)
+    assert 0 < f[2, 5] < 1.0
+    assert f[0, 4] == 0.0  # nothing before the first turn
+
+
+def test_targets_mask_unobserved_labels():
+    space = LabelSpace(therapist=("open_question", "validation"))
+    annomi_like = GoldLabels(codes=frozenset({"open_question"}), main_behaviour="question",
+                             observed=frozenset({"open_question", MAIN}))
+    client = GoldLabels(client_talk="change_talk", observed=frozenset({TALK}))
+    t = encode_targets(space, ["therapist", "client", "therapist"], [annomi_like, client, None])
+    assert t.therapist_mask[0].tolist() == [1.0, 0.0]  # validation is not annotated by this source
+    assert t.therapist[0].tolist() == [1.0, 0.0]
+    assert t.main.tolist() == [0, IGNORE, IGNORE]
+    assert t.talk.tolist() == [IGNORE, 0, IGNORE]
+    assert t.risk_mask.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_length_batches_respect_budgets_and_cover_all():
+    lengths = np.array([5, 50, 7, 49, 6, 48, 30])
+    batches = length_batches(lengths, max_batch=3, max_tokens_per_batch=100)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(7))
+    for b in batches:
+        assert len(b) <= 3 and lengths[b].max() * len(b) <= 100
+        assert list(lengths[b]) == sorted(lengths[b])
+
+
+def test_pad_sessions_places_previous_turn_vectors():
+    ids = [np.array([101, 5, 102])] * 3
+    a = session_inputs(ids, ["Hi?", "Hello.", "So you're here."], ["therapist", "client", "therapist"])
+    b = session_inputs(ids[:1], ["Yes."], ["client"])
+    pooled = torch.arange(4 * 2, dtype=torch.float32).reshape(4, 2)
+    cur, prev, feats, lengths = pad_sessions(pooled, [a, b])
+    assert lengths.tolist() == [3, 1]
+    torch.testing.assert_close(cur[1, 0], pooled[3])
+    torch.testing.assert_close(prev[0, 2], pooled[1])  # therapist turn 2 sees client turn 1
+    assert prev[0, 0].abs().sum() == 0 and prev[1, 0].abs().sum() == 0
+
+
+def test_best_threshold_and_shrinkage():
+    p = np.array([0.9, 0.8, 0.7, 0.3, 0.2, 0.1] * 20)
+    y = np.array([1, 1, 1, 0, 0, 0] * 20)
+    t = best_threshold(p, y)
+    assert 0.3 < t <= 0.7  # separates the classes, pulled a little toward 0.5
+    assert best_threshold(np.array([0.9, 0.1]), np.array([0, 0])) == 0.5  # no positives: prior
+
+
+def test_temperature_fits_overconfident_logits():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 2000)
+    true_logit = np.where(y == 1, 1.0, -1.0) + rng.normal(0, 1.0, 2000)
+    base = fit_temperature_binary(true_logit, y)
+    assert fit_temperature_binary(true_logit * 3.0, y) == pytest.approx(3.0 * base, rel=0.1)  # sharpened logits cooled

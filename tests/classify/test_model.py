@@ -1,0 +1,129 @@
+"""The shipped model on real data: outputs, backend agreement, artifact errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from tagger.classify import EngineOptions, load_classifier
+from tagger.errors import ModelError
+from tagger.io.readers import read_transcript
+from tagger.segment import Segmenter
+from tagger.taxonomy import CLIENT_TALK_CODES, MAIN_BEHAVIOURS, load_taxonomy
+
+# int8 weights move scores a little; decisions near a threshold may flip. Stated tolerance:
+ONNX_INT8_MAX_ABS = 0.15  # per score
+ONNX_INT8_DECISION_AGREEMENT = 0.97  # share of (utterance, code) decisions that must match
+ONNX_FP32_MAX_ABS = 1e-4
+
+
+@pytest.fixture(scope="module")
+def sessions(data_samples):
+    out = []
+    for name in ("cbt_session.csv", "mi_session.txt", "dbt_session.json", "panic_session.srt", "grief_session.vtt"):
+        out += read_transcript(data_samples / name)
+    return out
+
+
+@pytest.fixture(scope="module")
+def torch_clf(shipped_model):
+    return load_classifier(shipped_model, options=EngineOptions(backend="torch"))
+
+
+def test_tags_are_valid_taxonomy_labels(torch_clf, sessions):
+    tax = load_taxonomy()
+    tagged = torch_clf.tag_sessions(sessions)
+    assert [len(t) for t in tagged] == [len(s.utterances) for s in sessions]
+    for s, ts in zip(sessions, tagged, strict=True):
+        assert [t.utterance.utterance_id for t in ts] == [u.utterance_id for u in s.utterances]
+        for t in ts:
+            if t.utterance.speaker == "therapist":
+                assert t.codes and set(t.codes) <= set(tax.therapist_ids)
+                assert t.main_behaviour in MAIN_BEHAVIOURS and t.client_talk is None
+                assert ("other" in t.codes) == (len(t.codes) == 1 and t.codes[0] == "other")
+            else:
+                assert t.client_talk in CLIENT_TALK_CODES and t.codes[0] == t.client_talk
+                assert t.risk_indicator == ("risk_indicator" in t.codes)
+            assert all(0.0 <= v <= 1.0 for v in t.scores.values())
+            json.dumps(t.to_record())
+
+
+def test_predictions_are_plausible(torch_clf, data_samples):
+    """Not a metric (that is the model card's job): obvious utterances get their obvious labels."""
+    from tagger.types import Session, Utterance
+
+    utts = [
+        ("therapist", "What brings you in today?"),
+        ("client", "I've been drinking way too much since I lost my job, and I really want to cut back."),
+        ("therapist", "Have you had any thoughts of ending your life?"),
+        ("client", "Sometimes I think everyone would be better off without me."),
+    ]
+    s = Session("probe", tuple(Utterance("probe", str(i), spk, txt) for i, (spk, txt) in enumerate(utts)))
+    t = torch_clf.tag_sessions([s])[0]
+    assert t[0].main_behaviour == "question" and "open_question" in t[0].codes
+    assert t[1].client_talk == "change_talk"
+    assert "risk_assessment" in t[2].codes
+    assert t[3].risk_indicator
+
+
+def test_deterministic(torch_clf, sessions):
+    a = torch_clf.scores(sessions)
+    b = torch_clf.scores(list(reversed(sessions)))[::-1]
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_allclose(x.therapist, y.therapist, atol=1e-5)
+
+
+def _decisions(clf, sc) -> np.ndarray:
+    thr = np.array([clf.config.thresholds[c] for c in clf.config.therapist_labels])
+    return np.concatenate([(s.therapist >= thr).ravel() for s in sc])
+
+
+def test_onnx_paths_agree_with_torch(shipped_model, torch_clf, sessions):
+    ref = torch_clf.scores(sessions)
+    fp32 = load_classifier(shipped_model, options=EngineOptions(backend="onnx-fp32")).scores(sessions)
+    int8_clf = load_classifier(shipped_model, options=EngineOptions(backend="onnx"))
+    int8 = int8_clf.scores(sessions)
+    for r, f, q in zip(ref, fp32, int8, strict=True):
+        np.testing.assert_allclose(f.therapist, r.therapist, atol=ONNX_FP32_MAX_ABS)
+        np.testing.assert_allclose(f.talk, r.talk, atol=ONNX_FP32_MAX_ABS)
+        assert np.abs(q.therapist - r.therapist).max() <= ONNX_INT8_MAX_ABS
+        assert np.abs(q.talk - r.talk).max() <= ONNX_INT8_MAX_ABS
+    agree = (_decisions(torch_clf, ref) == _decisions(int8_clf, int8)).mean()
+    assert agree >= ONNX_INT8_DECISION_AGREEMENT
+
+
+def test_long_turn_keeps_evidence_sentence(torch_clf):
+    from tagger.types import Session, Utterance
+
+    long_turn = ("Okay, so let me say back what I heard. You've had a really hard month at work and the panic has come back. "
+                 "What would it be like to write down the thoughts each time the panic shows up this week, along with "
+                 "what was going on around you? We can look at the record together next time we meet.")
+    s = Session("ev", (Utterance("ev", "0", "client", "The panic attacks are back, nearly every day at work."),
+                       Utterance("ev", "1", "therapist", long_turn)))
+    t = torch_clf.tag_sessions([s], segmenter=Segmenter(min_words=10))[0][1]
+    assert t.codes != ("other",)
+    for code, sentence in t.evidence.items():
+        assert code in t.codes and sentence in long_turn
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelError, match="no model installed"):
+        load_classifier(tmp_path)
+
+
+def test_mismatched_artifact_is_an_error(shipped_model, tmp_path):
+    bad = tmp_path / "m"
+    shutil.copytree(shipped_model, bad)
+    cfg = json.loads((bad / "config.json").read_text())
+    cfg["base_model_sha256"] = "0" * 64
+    (bad / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelError, match="differs from the one this adapter was trained on"):
+        load_classifier(bad)
+    cfg["therapist_labels"] = cfg["therapist_labels"][:-1]
+    cfg["base_model_sha256"] = json.loads((shipped_model / "config.json").read_text())["base_model_sha256"]
+    (bad / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelError, match="heads do not fit"):
+        load_classifier(bad)

@@ -1,0 +1,33 @@
+"""Shared fixtures: repository paths, the sample transcripts and the public AnnoMI subset."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_SAMPLES = REPO / "data_samples"
+# The public AnnoMI subset sits next to the repository (it must not be copied into it).
+ANNOMI_DIR = Path(
+    os.environ.get("TAGGER_ANNOMI_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data" / "annomi"
+)
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def data_samples() -> Path:
+    return DATA_SAMPLES
+
+
+@pytest.fixture(scope="session")
+def annomi_dir() -> Path:
+    """The folder holding AnnoMI-simple.csv and AnnoMI-full.csv; the test is skipped without it."""
+    if not (ANNOMI_DIR / "AnnoMI-simple.csv").is_file() or not (ANNOMI_DIR / "AnnoMI-full.csv").is_file():
+        pytest.skip(f"AnnoMI not found at {ANNOMI_DIR} (set TAGGER_ANNOMI_DIR)")
+    return ANNOMI_DIR
