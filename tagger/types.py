@@ -6,8 +6,9 @@ The JSONL record of a :class:`TaggedUtterance` (``to_record``) is the output con
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 Role = Literal["therapist", "client"]
 ROLES: tuple[str, ...] = ("therapist", "client")

@@ -31,3 +31,9 @@ def annomi_dir() -> Path:
     if not (ANNOMI_DIR / "AnnoMI-simple.csv").is_file() or not (ANNOMI_DIR / "AnnoMI-full.csv").is_file():
         pytest.skip(f"AnnoMI not found at {ANNOMI_DIR} (set TAGGER_ANNOMI_DIR)")
     return ANNOMI_DIR
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tagger_cache() -> None:
+    """Derived ONNX encoders go to a cache inside the checkout (ignored by git), not the user's home."""
+    os.environ.setdefault("TAGGER_CACHE", str(REPO / ".cache" / "test-cache"))

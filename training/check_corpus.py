@@ -51,7 +51,10 @@ def check_file(path: Path, therapist_codes: set[str]) -> tuple[Counter, list[str
                 talk = [c for c in codes if c in CLIENT_TALK_CODES]
                 rest = [c for c in codes if c not in CLIENT_TALK_CODES and c != RISK_FLAG]
                 if len(talk) != 1 or rest:
-                    problems.append(f"{path}:{lineno}: client needs exactly one talk code (+ optional risk_indicator), got {codes_s!r}")
+                    problems.append(
+                        f"{path}:{lineno}: client needs exactly one talk code "
+                        f"(+ optional risk_indicator), got {codes_s!r}"
+                    )
                 counts.update(codes)
                 counts["_client_utts"] += 1
             else:

@@ -152,7 +152,10 @@ def make_archive(root: Path, n: int, bad: int, seed: int = 7) -> Path:
 
 
 def batch_args(manifest: Path, out: Path, engine: str, args: argparse.Namespace) -> list[str]:
-    cmd = [str(manifest), "-o", str(out), "--engine", engine, "--group-size", str(args.group_size), "-q",
+    """``local-t1`` is the local engine with ``--threads 1``."""
+    engine, _, threads = engine.partition("-t")
+    cmd = [str(manifest), "-o", str(out), "--engine", engine, *(["--threads", threads] if threads else []),
+           "--group-size", str(args.group_size), "-q",
            "--note", args.note]
     if args.model:
         cmd += ["--model", args.model]
@@ -224,8 +227,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000, help="good transcripts in the archive (default 1000)")
     ap.add_argument("--bad", type=int, default=5, help="broken inputs added to the archive (default 5)")
-    ap.add_argument("--engines", default="local,ray", help="comma-separated (default local,ray); the first is "
-                    "also killed and resumed")
+    ap.add_argument("--engines", default="local,ray", help="comma-separated (default local,ray; local-t1: local "
+                    "with --threads 1); the first is also killed and resumed")
     ap.add_argument("--model", default=None, help="model directory (default: the shipped model)")
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--group-size", type=int, default=32)

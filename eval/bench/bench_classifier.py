@@ -71,7 +71,9 @@ def main() -> None:
     for be in backends:
         clf = load_classifier(args.model, options=EngineOptions(backend=be, device=args.device))
         ours[be] = clf
-        results[f"tagger engine ({clf.backend_name}, length-sorted dynamic padding)"] = n / timed(lambda c=clf: c.scores(sessions), 2)
+        results[f"tagger engine ({clf.backend_name}, length-sorted dynamic padding)"] = n / timed(
+            lambda c=clf: c.scores(sessions), 2
+        )
 
     clf = ours["torch"]
     tok = AutoTokenizer.from_pretrained(str(clf.model.base_dir))
@@ -81,7 +83,9 @@ def main() -> None:
     @torch.inference_mode()
     def fixed_padding() -> None:
         for b in range(0, n, 64):
-            x = tok(texts[b : b + 64], truncation=True, max_length=max_tokens, padding="max_length", return_tensors="pt").to(args.device)
+            x = tok(
+                texts[b : b + 64], truncation=True, max_length=max_tokens, padding="max_length", return_tensors="pt"
+            ).to(args.device)
             with torch.autocast(args.device, dtype=torch.bfloat16, enabled=args.device == "cuda"):
                 h = enc(input_ids=x["input_ids"], attention_mask=x["attention_mask"]).last_hidden_state
             (h * x["attention_mask"].unsqueeze(-1)).sum(1).cpu()
@@ -92,7 +96,9 @@ def main() -> None:
     hf = BertForSequenceClassification(cfg)
     hf.bert.load_state_dict(enc.state_dict(), strict=False)
     hf.eval()
-    pipe = pipeline("text-classification", model=hf, tokenizer=tok, device=0 if args.device == "cuda" else -1, top_k=None)
+    pipe = pipeline(
+        "text-classification", model=hf, tokenizer=tok, device=0 if args.device == "cuda" else -1, top_k=None
+    )
     few = texts[: args.naive_utterances]
 
     def naive() -> None:
@@ -102,10 +108,15 @@ def main() -> None:
     naive_rate = len(few) / timed(naive)
     results['naive HF pipeline("text-classification"), one utterance at a time'] = naive_rate
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus visible, "
-          f"torch {torch.__version__} threads {torch.get_num_threads()}, device {args.device}"
-          + (f" ({torch.cuda.get_device_name()})" if args.device == "cuda" else ""))
-    print(f"utterances: {n} (naive baseline timed on {len(few)}), mean {np.mean([len(t.split()) for t in texts]):.1f} words")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus visible, "
+        f"torch {torch.__version__} threads {torch.get_num_threads()}, device {args.device}"
+        + (f" ({torch.cuda.get_device_name()})" if args.device == "cuda" else "")
+    )
+    print(
+        f"utterances: {n} (naive baseline timed on {len(few)}), "
+        f"mean {np.mean([len(t.split()) for t in texts]):.1f} words"
+    )
     print(f"{'system':78s} {'utt/s':>9s} {'x naive':>8s}")
     for name, rate in results.items():
         print(f"{name:78s} {rate:9.1f} {rate / naive_rate:8.1f}")

@@ -7,9 +7,10 @@ one row is one job (a recording, or a fixed group of inputs: see :mod:`tagger.ba
 Ray's own batching never changes which sessions are classified together, and the results equal
 the local engine's. When the cluster has GPUs, every actor takes one.
 
-The driver keeps all file I/O: it reads the transcripts, sends them in the rows, and writes the
-results. With ``--ray-address`` the recordings travel as bytes, so the cluster needs ``tagger``
-and the model installed at the same paths, but not the input or output folders.
+The driver keeps the file I/O: it reads the transcripts, sends them in the rows, and writes every
+output, so the output folder is never needed on the cluster. With ``--ray-address`` the nodes need
+``tagger`` and the model installed at the same paths, and, for recordings only, the input folder
+(a shared filesystem): the ASR actors read the audio files themselves.
 """
 
 from __future__ import annotations

@@ -304,8 +304,7 @@ def _run_stages(plan: _Plan, engine: Engine, report: BatchReport) -> None:
     # stage 1: every pending recording through ASR before any classification
     t0 = time.perf_counter()
     asr_jobs = [
-        AsrJob(it.index, str(it.path), it.source, it.session_id, it.therapist_speaker,
-               it.path.read_bytes() if plan.options.engine == "ray" and plan.options.ray_address else None)
+        AsrJob(it.index, str(it.path.resolve()), it.source, it.session_id, it.therapist_speaker)
         for _, grp in groups for it in plan.pending(grp)
         if it.kind == "audio" and not it.problem and plan.state.asr_result(plan.fp[it.index]) is None
     ]

@@ -14,7 +14,6 @@ across engines and resumes, and still batched across sessions.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,6 @@ class AsrJob:
     source: str
     session_id: str | None = None
     therapist_speaker: str | None = None
-    data: bytes | None = None  # the file's bytes, for workers that cannot see the driver's disk
 
 
 @dataclass(frozen=True)
@@ -93,16 +91,12 @@ class Worker:
         except ImportError as exc:
             return {"index": job.index, "error": error_dict("asr", TaggerError(f"{AUDIO_MISSING} ({exc})"))}
         try:
+            if not Path(job.path).is_file():  # a cluster node without the input folder
+                raise OSError(f"{job.source}: not readable on this worker ({job.path}); the Ray cluster must see "
+                              "the input folder at the same path (shared filesystem)")
             options = TranscribeOptions.from_dict({**self.spec.audio, "session_id": job.session_id,
                                                    "therapist_speaker": job.therapist_speaker})
-            if job.data is not None:
-                with tempfile.TemporaryDirectory() as tmp:
-                    local = Path(tmp) / Path(job.path).name
-                    local.write_bytes(job.data)
-                    session, info = transcribe(local, options)
-                session = Session(session.session_id, session.utterances, job.path, session.metadata)
-            else:
-                session, info = transcribe(job.path, options)
+            session, info = transcribe(job.path, options)
         except Exception as exc:  # one bad recording must not stop the batch
             return {"index": job.index, "error": error_dict("asr", exc)}
         return {"index": job.index, "session": session.to_dict(), "info": info.to_dict()}

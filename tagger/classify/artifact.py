@@ -80,9 +80,17 @@ class LoadedModel:
     artifact_dir: Path
 
 
-def build_trainable(base_model: str | Path, labels: LabelSpace, *, num_layers: int | None, lora_r: int,
-                    lora_alpha: float, gru_hidden: int, dropout: float = 0.1,
-                    lora_layers: int | None = None) -> tuple[nn.Module, ContextHeads, Path]:
+def build_trainable(
+    base_model: str | Path,
+    labels: LabelSpace,
+    *,
+    num_layers: int | None,
+    lora_r: int,
+    lora_alpha: float,
+    gru_hidden: int,
+    dropout: float = 0.1,
+    lora_layers: int | None = None,
+) -> tuple[nn.Module, ContextHeads, Path]:
     base_dir = resolve_base_model(base_model)
     encoder = load_encoder(base_dir, num_layers)
     for p in encoder.parameters():
@@ -108,8 +116,9 @@ def save_artifact(out_dir: Path, config: ModelConfig, encoder: nn.Module, heads:
     return out_dir
 
 
-def load_artifact(model_dir: str | Path | None = None, *, base_model: str | Path | None = None,
-                  check_digest: bool = True) -> LoadedModel:
+def load_artifact(
+    model_dir: str | Path | None = None, *, base_model: str | Path | None = None, check_digest: bool = True
+) -> LoadedModel:
     """Load an artifact for inference (LoRA merged into the encoder weights).
 
     ``base_model`` overrides where the base encoder is found (a local directory); its weights
@@ -127,7 +136,9 @@ def load_artifact(model_dir: str | Path | None = None, *, base_model: str | Path
     except (TypeError, ValueError, KeyError) as exc:
         raise ModelError(f"{cfg_path}: not a tagger model config ({exc})") from None
     if config.format != ARTIFACT_FORMAT:
-        raise ModelError(f"{d}: artifact format {config.format}, this tagger reads format {ARTIFACT_FORMAT}; retrain or upgrade")
+        raise ModelError(
+            f"{d}: artifact format {config.format}, this tagger reads format {ARTIFACT_FORMAT}; retrain or upgrade"
+        )
     base_dir = resolve_base_model(base_model or config.base_model)
     if check_digest and weights_digest(base_dir) != config.base_model_sha256:
         raise ModelError(
@@ -135,12 +146,17 @@ def load_artifact(model_dir: str | Path | None = None, *, base_model: str | Path
             f"(sha256 {config.base_model_sha256[:12]}...); install the matching base or retrain"
         )
     encoder, heads, _ = build_trainable(
-        base_dir, config.labels, num_layers=config.num_layers, lora_r=config.lora_r,
-        lora_alpha=config.lora_alpha, gru_hidden=config.gru_hidden, lora_layers=config.lora_layers,
+        base_dir,
+        config.labels,
+        num_layers=config.num_layers,
+        lora_r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        gru_hidden=config.gru_hidden,
+        lora_layers=config.lora_layers,
     )
     state = load_file(str(w_path))
-    enc_state = {k[len("encoder."):]: v.float() for k, v in state.items() if k.startswith("encoder.")}
-    head_state = {k[len("heads."):]: v.float() for k, v in state.items() if k.startswith("heads.")}
+    enc_state = {k[len("encoder.") :]: v.float() for k, v in state.items() if k.startswith("encoder.")}
+    head_state = {k[len("heads.") :]: v.float() for k, v in state.items() if k.startswith("heads.")}
     lora_keys = {k for k, m in encoder.named_modules() if isinstance(m, LoRALinear)}
     if len(enc_state) != 2 * len(lora_keys):
         raise ModelError(f"{w_path}: has {len(enc_state)} adapter tensors, the encoder needs {2 * len(lora_keys)}")

@@ -21,7 +21,9 @@ from tagger.errors import ModelError
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("TAGGER_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "tagger")
+    root = os.environ.get("TAGGER_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "tagger"
+    )
     return Path(root)
 
 
@@ -53,7 +55,9 @@ class _Pooled(nn.Module):
         self.encoder = encoder
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return mean_pool(self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state, attention_mask)
+        return mean_pool(
+            self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state, attention_mask
+        )
 
 
 def onnx_cache_key(artifact_dir: Path, base_digest: str) -> str:
@@ -73,16 +77,24 @@ def export_onnx(encoder: nn.Module, out: Path, quantize: bool = True) -> Path:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                _Pooled(encoder.cpu().eval()), (ids, mask), str(fp32), dynamo=False,
-                input_names=["input_ids", "attention_mask"], output_names=["pooled"],
-                dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"}, "pooled": {0: "batch"}},
+                _Pooled(encoder.cpu().eval()),
+                (ids, mask),
+                str(fp32),
+                dynamo=False,
+                input_names=["input_ids", "attention_mask"],
+                output_names=["pooled"],
+                dynamic_axes={
+                    "input_ids": {0: "batch", 1: "seq"},
+                    "attention_mask": {0: "batch", 1: "seq"},
+                    "pooled": {0: "batch"},
+                },
                 opset_version=17,
             )
         staged = Path(tmp) / out.name
         if quantize:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantize_dynamic(str(fp32), str(staged), weight_type=QuantType.QInt8, per_channel=False)
+            quantize_dynamic(str(fp32), str(staged), weight_type=QuantType.QInt8, per_channel=True)
         else:
             fp32.rename(staged)
         os.replace(staged, out)  # atomic: a concurrent reader never sees half a file

@@ -66,8 +66,9 @@ def pad_ids(seqs: Sequence[np.ndarray], pad_id: int = 0) -> tuple[np.ndarray, np
     return ids, mask
 
 
-def encode_all(encode: EncodeFn, seqs: Sequence[np.ndarray], hidden: int, *, max_batch: int = 128,
-               max_tokens_per_batch: int = 8192) -> torch.Tensor:
+def encode_all(
+    encode: EncodeFn, seqs: Sequence[np.ndarray], hidden: int, *, max_batch: int = 128, max_tokens_per_batch: int = 8192
+) -> torch.Tensor:
     """Pooled vectors (N, H) for every sequence, computed in length-sorted batches."""
     lengths = np.fromiter((len(s) for s in seqs), np.int64, len(seqs))
     parts: list[torch.Tensor] = []

@@ -72,8 +72,13 @@ class Classifier:
         self.heads = model.heads
 
     @classmethod
-    def load(cls, model_dir: str | Path | None = None, *, base_model: str | Path | None = None,
-             options: EngineOptions = EngineOptions()) -> Classifier:
+    def load(
+        cls,
+        model_dir: str | Path | None = None,
+        *,
+        base_model: str | Path | None = None,
+        options: EngineOptions = EngineOptions(),
+    ) -> Classifier:
         return cls(load_artifact(model_dir, base_model=base_model), options)
 
     @property
@@ -96,7 +101,9 @@ class Classifier:
         return OnnxEncoder(path, o.threads or len(os.sched_getaffinity(0)))
 
     def _empty(self) -> SessionScores:
-        return SessionScores(np.zeros((0, len(self.config.therapist_labels))), np.zeros((0, 4)), np.zeros((0, 3)), np.zeros(0))
+        return SessionScores(
+            np.zeros((0, len(self.config.therapist_labels))), np.zeros((0, 4)), np.zeros((0, 3)), np.zeros(0)
+        )
 
     @torch.inference_mode()
     def scores(self, sessions: Sequence[Session], progress: Progress | None = None) -> list[SessionScores]:
@@ -118,12 +125,19 @@ class Classifier:
                 progress(done[0], len(texts))
             return out
 
-        pooled = encode_all(encode, ids, self.hidden, max_batch=self.options.max_batch,
-                            max_tokens_per_batch=self.options.max_tokens_per_batch)
+        pooled = encode_all(
+            encode,
+            ids,
+            self.hidden,
+            max_batch=self.options.max_batch,
+            max_tokens_per_batch=self.options.max_tokens_per_batch,
+        )
         inputs, k = [], 0
         for s in sessions:
             n = len(s.utterances)
-            inputs.append(session_inputs(ids[k : k + n], [u.text for u in s.utterances], [u.speaker for u in s.utterances]))
+            inputs.append(
+                session_inputs(ids[k : k + n], [u.text for u in s.utterances], [u.speaker for u in s.utterances])
+            )
             k += n
         t = self.config.temperatures
         out: list[SessionScores] = []
@@ -135,17 +149,20 @@ class Classifier:
             logits = self.heads(cur, prev, feats, lengths)
             for r, x in enumerate(chunk):
                 n = len(x.ids)
-                out.append(SessionScores(
-                    therapist=_sigmoid(logits["therapist"][r, :n], t.get("therapist", 1.0)),
-                    main=_softmax(logits["main"][r, :n], t.get("main", 1.0)),
-                    talk=_softmax(logits["talk"][r, :n], t.get("talk", 1.0)),
-                    risk=_sigmoid(logits["risk"][r, :n], t.get("risk", 1.0)),
-                ))
+                out.append(
+                    SessionScores(
+                        therapist=_sigmoid(logits["therapist"][r, :n], t.get("therapist", 1.0)),
+                        main=_softmax(logits["main"][r, :n], t.get("main", 1.0)),
+                        talk=_softmax(logits["talk"][r, :n], t.get("talk", 1.0)),
+                        risk=_sigmoid(logits["risk"][r, :n], t.get("risk", 1.0)),
+                    )
+                )
             offset += n_utts
         return out
 
-    def tag_sessions(self, sessions: Sequence[Session], progress: Progress | None = None,
-                     segmenter: Segmenter | None = None) -> list[list[TaggedUtterance]]:
+    def tag_sessions(
+        self, sessions: Sequence[Session], progress: Progress | None = None, segmenter: Segmenter | None = None
+    ) -> list[list[TaggedUtterance]]:
         """Tag every utterance. With a ``segmenter``, long turns are also scored sentence by sentence:
         each predicted code keeps the sentence that carries it as evidence, and a turn longer than
         the encoder's token limit takes the maximum over its sentences (its tail is not lost)."""
@@ -154,7 +171,11 @@ class Classifier:
         if segmenter is None:
             return [self.decide(s, sc) for s, sc in zip(sessions, turn_scores, strict=True)]
         segmented = [segmenter(s) for s in sessions]
-        need = [i for i, (a, b) in enumerate(zip(sessions, segmented, strict=True)) if len(a.utterances) != len(b.utterances)]
+        need = [
+            i
+            for i, (a, b) in enumerate(zip(sessions, segmented, strict=True))
+            if len(a.utterances) != len(b.utterances)
+        ]
         seg_scores = dict(zip(need, self.scores([segmented[i] for i in need]), strict=True))
         out = []
         for i, (s, sc) in enumerate(zip(sessions, turn_scores, strict=True)):
@@ -171,8 +192,12 @@ class Classifier:
     def _truncated(self, text: str) -> bool:
         return len(self.tokenizer(text, truncation=False)["input_ids"]) > self.config.max_tokens
 
-    def decide(self, session: Session, sc: SessionScores,
-               segments: tuple[Session, SessionScores, dict[str, list[int]]] | None = None) -> list[TaggedUtterance]:
+    def decide(
+        self,
+        session: Session,
+        sc: SessionScores,
+        segments: tuple[Session, SessionScores, dict[str, list[int]]] | None = None,
+    ) -> list[TaggedUtterance]:
         """Apply thresholds: therapist codes (``other`` when none pass), client talk type and risk flag."""
         cfg = self.config
         if segments is not None:
@@ -201,8 +226,16 @@ class Classifier:
                 if r and codes != (OTHER,):
                     seg = segments[0].utterances
                     evidence = {c: seg[r[int(segments[1].therapist[r, labels.index(c)].argmax())]].text for c in codes}
-                out.append(TaggedUtterance(u, codes, scores, main_behaviour=cfg.main_labels[int(sc.main[i].argmax())],
-                                           evidence=evidence, review=review))
+                out.append(
+                    TaggedUtterance(
+                        u,
+                        codes,
+                        scores,
+                        main_behaviour=cfg.main_labels[int(sc.main[i].argmax())],
+                        evidence=evidence,
+                        review=review,
+                    )
+                )
             else:
                 talk = cfg.talk_labels[int(sc.talk[i].argmax())]
                 risk = bool(sc.risk[i] >= risk_thr)
@@ -210,7 +243,18 @@ class Classifier:
                 scores[RISK_FLAG] = float(sc.risk[i])
                 review = (RISK_FLAG,) if abs(float(sc.risk[i]) - risk_thr) < margin else ()
                 r = segments[2].get(u.utterance_id) if segments else None
-                evidence = {RISK_FLAG: segments[0].utterances[r[int(segments[1].risk[r].argmax())]].text} if r and risk else {}
-                out.append(TaggedUtterance(u, (talk, RISK_FLAG) if risk else (talk,), scores, client_talk=talk,
-                                           risk_indicator=risk, evidence=evidence, review=review))
+                evidence = (
+                    {RISK_FLAG: segments[0].utterances[r[int(segments[1].risk[r].argmax())]].text} if r and risk else {}
+                )
+                out.append(
+                    TaggedUtterance(
+                        u,
+                        (talk, RISK_FLAG) if risk else (talk,),
+                        scores,
+                        client_talk=talk,
+                        risk_indicator=risk,
+                        evidence=evidence,
+                        review=review,
+                    )
+                )
         return out

@@ -9,7 +9,6 @@ together with the speaker role and lexical-overlap features.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from pathlib import Path
 
 import torch
@@ -17,9 +16,8 @@ from safetensors.torch import load_file
 from torch import nn
 from transformers import AutoConfig, AutoModel
 
-from tagger.errors import ModelError
-
 from tagger.classify.features import N_FEATURES
+from tagger.errors import ModelError
 
 
 @dataclass(frozen=True)
@@ -50,7 +48,9 @@ class ContextHeads(nn.Module):
         self.talk = nn.Linear(d, shape.talk_labels)
         self.risk = nn.Linear(d, 1)
 
-    def forward(self, pooled: torch.Tensor, prev: torch.Tensor, feats: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(
+        self, pooled: torch.Tensor, prev: torch.Tensor, feats: torch.Tensor, lengths: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         """pooled, prev: (B, T, H) utterance vectors and those of the previous other-speaker turn;
         feats: (B, T, F); lengths: (B,) valid steps. Returns logits per head, (B, T, ...)."""
         x = torch.cat([pooled, pooled * prev, feats], dim=-1)
@@ -85,11 +85,13 @@ def load_encoder(base_dir: str | Path, num_layers: int | None = None) -> nn.Modu
     for f in files:
         state.update(load_file(str(f)))
     prefix = f"{model.base_model_prefix}."
-    state = {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in state.items()}
+    state = {k[len(prefix) :] if k.startswith(prefix) else k: v for k, v in state.items()}
     wanted = model.state_dict().keys()
     missing = [k for k in wanted if k not in state and not k.endswith("position_ids")]
     if missing:
-        raise ModelError(f"{base}: weights lack {len(missing)} tensors of the encoder (e.g. {missing[0]}); not a matching model")
+        raise ModelError(
+            f"{base}: weights lack {len(missing)} tensors of the encoder (e.g. {missing[0]}); not a matching model"
+        )
     model.load_state_dict({k: v for k, v in state.items() if k in wanted}, strict=False)
     return model.eval()
 

@@ -12,7 +12,21 @@ import json
 import sys
 from pathlib import Path
 
-AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".flac", ".ogg", ".oga", ".opus", ".webm", ".mp4", ".aac", ".wma", ".mkv", ".mov")
+AUDIO_EXTENSIONS = (
+    ".wav",
+    ".mp3",
+    ".m4a",
+    ".flac",
+    ".ogg",
+    ".oga",
+    ".opus",
+    ".webm",
+    ".mp4",
+    ".aac",
+    ".wma",
+    ".mkv",
+    ".mov",
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,10 +37,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="audio or transcript -> transcript with roles, tagged JSONL and a draft note")
     p.add_argument("input", type=Path, help="a recording (wav, mp3, m4a, flac, ogg, webm, mp4) or a transcript file")
     p.add_argument("-o", "--outdir", type=Path, required=True, help="output folder")
-    p.add_argument("--therapist", action="append", default=[], metavar="NAME",
-                   help="transcripts with named speakers: the therapist's name (repeatable)")
-    p.add_argument("--note", action="append", default=None, metavar="EXT",
-                   help="note file types to write: md, html, pdf, json (repeatable; default: md); 'none' for no note")
+    p.add_argument(
+        "--therapist",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="transcripts with named speakers: the therapist's name (repeatable)",
+    )
+    p.add_argument(
+        "--note",
+        action="append",
+        default=None,
+        metavar="EXT",
+        help="note file types to write: md, html, pdf, json (repeatable; default: md); 'none' for no note",
+    )
     add_note_options(p, prefix="note-")
     add_audio_arguments(p)  # brings --device, shared with the classifier
     add_model_options(p, device=False)
@@ -85,13 +109,22 @@ def run(args: argparse.Namespace) -> int:
             fh.writelines(jsonl_lines(r.tagged))
         if notes:
             write_session_notes(
-                list(r.tagged), [str(out / f"{sid}.note.{ext}") for ext in notes], fmt=args.note_format, to=args.note_to,
-                deidentify=args.deidentify, deidentified_jsonl=args.deidentified_jsonl,
-                include_transcript=args.with_transcript, model=f"{r.run.model_name} ({r.run.backend})", source=str(args.input),
+                list(r.tagged),
+                [str(out / f"{sid}.note.{ext}") for ext in notes],
+                fmt=args.note_format,
+                to=args.note_to,
+                deidentify=args.deidentify,
+                deidentified_jsonl=args.deidentified_jsonl,
+                include_transcript=args.with_transcript,
+                model=f"{r.run.model_name} ({r.run.backend})",
+                source=str(args.input),
             )
         flags = sum(t.risk_indicator for t in r.tagged)
-        print(f"tagger run: {r.session.session_id}: {len(r.tagged)} utterances -> {out}/{sid}.*"
-              + (f"; {flags} client risk indicator(s): see the note" if flags else ""), file=sys.stderr)
+        print(
+            f"tagger run: {r.session.session_id}: {len(r.tagged)} utterances -> {out}/{sid}.*"
+            + (f"; {flags} client risk indicator(s): see the note" if flags else ""),
+            file=sys.stderr,
+        )
     if info is not None:
         for w in info.warnings:
             print(f"tagger run: warning: {w}", file=sys.stderr)

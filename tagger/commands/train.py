@@ -13,14 +13,29 @@ from tagger.classify.base_model import DEFAULT_BASE
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="fine-tune the intervention classifier and write a model artifact + card")
-    p.add_argument("-o", "--out", type=Path, default=DEFAULT_MODEL_DIR, help="output model directory (default: the shipped model)")
-    p.add_argument("--annomi", type=Path, default=None, help="AnnoMI-full.csv (default: ../shared/data/annomi or $TAGGER_ANNOMI_DIR)")
-    p.add_argument("--authored", type=Path, default=None, help="folder of authored session CSVs (default: training/data/authored)")
+    p.add_argument(
+        "-o", "--out", type=Path, default=DEFAULT_MODEL_DIR, help="output model directory (default: the shipped model)"
+    )
+    p.add_argument(
+        "--annomi",
+        type=Path,
+        default=None,
+        help="AnnoMI-full.csv (default: ../shared/data/annomi or $TAGGER_ANNOMI_DIR)",
+    )
+    p.add_argument(
+        "--authored", type=Path, default=None, help="folder of authored session CSVs (default: training/data/authored)"
+    )
     p.add_argument("--no-annomi", action="store_true", help="train without AnnoMI")
     p.add_argument("--no-authored", action="store_true", help="train without the authored corpus")
-    p.add_argument("--base-model", default=DEFAULT_BASE, help="base encoder: a local HF model directory or a packaged name")
-    p.add_argument("--num-layers", type=int, default=None, help="keep only the first N encoder layers (faster, smaller)")
-    p.add_argument("--lora-layers", type=int, default=None, help="adapters on the top N encoder layers only (default: all)")
+    p.add_argument(
+        "--base-model", default=DEFAULT_BASE, help="base encoder: a local HF model directory or a packaged name"
+    )
+    p.add_argument(
+        "--num-layers", type=int, default=None, help="keep only the first N encoder layers (faster, smaller)"
+    )
+    p.add_argument(
+        "--lora-layers", type=int, default=None, help="adapters on the top N encoder layers only (default: all)"
+    )
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--lora-r", type=int, default=8)
@@ -49,8 +64,15 @@ def run(args: argparse.Namespace) -> int:
     if not corpora:
         raise InputError("nothing to train on: drop --no-annomi or --no-authored")
     torch.manual_seed(args.seed)
-    cfg = TrainConfig(base_model=args.base_model, num_layers=args.num_layers, epochs=args.epochs, seed=args.seed,
-                      lora_r=args.lora_r, lora_layers=args.lora_layers, max_tokens=args.max_tokens)
+    cfg = TrainConfig(
+        base_model=args.base_model,
+        num_layers=args.num_layers,
+        epochs=args.epochs,
+        seed=args.seed,
+        lora_r=args.lora_r,
+        lora_layers=args.lora_layers,
+        max_tokens=args.max_tokens,
+    )
     bar = tqdm(total=None, desc="train", unit="step", file=sys.stderr, disable=None)
 
     def progress(stage: str, step: int, total: int) -> None:
@@ -59,13 +81,21 @@ def run(args: argparse.Namespace) -> int:
         bar.n = step
         bar.refresh()
 
-    command = "tagger " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["train"] else "tagger train"
+    command = (
+        "tagger " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["train"] else "tagger train"
+    )
     if not command.startswith("tagger train"):
-        command = "tagger train " + command[len("tagger "):]
+        command = "tagger train " + command[len("tagger ") :]
     result = train_model(corpora, cfg, args.out, baseline=not args.no_baseline, progress=progress, command=command)
     bar.close()
     print(f"wrote {result.model_dir} in {result.seconds:.0f} s")
     for corpus, m in result.metrics.items():
         keys = [k for k in ("main_behaviour_macro_f1", "client_talk_macro_f1", "therapist_macro_f1") if k in m]
-        print(corpus, " ".join(f"{k}={m[k]:.3f} (baseline {result.baseline_metrics.get(corpus, {}).get(k, float('nan')):.3f})" for k in keys))
+        print(
+            corpus,
+            " ".join(
+                f"{k}={m[k]:.3f} (baseline {result.baseline_metrics.get(corpus, {}).get(k, float('nan')):.3f})"
+                for k in keys
+            ),
+        )
     return 0

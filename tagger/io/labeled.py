@@ -22,8 +22,15 @@ from tagger.types import Session
 
 #: Labels AnnoMI annotates (besides main behaviour and client talk).
 ANNOMI_FULL_CODES = frozenset(
-    {"open_question", "closed_question", "simple_reflection", "complex_reflection",
-     "giving_information", "advice", "seeking_collaboration"}
+    {
+        "open_question",
+        "closed_question",
+        "simple_reflection",
+        "complex_reflection",
+        "giving_information",
+        "advice",
+        "seeking_collaboration",
+    }
 )
 MAIN = "main_behaviour"
 TALK = "client_talk"
@@ -79,7 +86,11 @@ def derive_main_behaviour(codes: frozenset[str]) -> str | None:
         return "other"
     groups = [
         name
-        for name, members in (("question", _QUESTION_CODES), ("reflection", _REFLECTION_CODES), ("therapist_input", _INPUT_CODES))
+        for name, members in (
+            ("question", _QUESTION_CODES),
+            ("reflection", _REFLECTION_CODES),
+            ("therapist_input", _INPUT_CODES),
+        )
         if codes & members
     ]
     return groups[0] if len(groups) == 1 else None
@@ -106,7 +117,13 @@ def read_labeled(path: str | Path, *, fmt: str | None = None) -> list[LabeledSes
     head = p.read_text(encoding="utf-8-sig", errors="replace")[:2048].splitlines()[:1]
     first = head[0].lower() if head else ""
     kind = fmt or (
-        "jsonl" if p.suffix.lower() == ".jsonl" else "annomi" if "interlocutor" in first else "codes" if "codes" in first else None
+        "jsonl"
+        if p.suffix.lower() == ".jsonl"
+        else "annomi"
+        if "interlocutor" in first
+        else "codes"
+        if "codes" in first
+        else None
     )
     if kind == "annomi":
         return _read_annomi(p)
@@ -237,4 +254,3 @@ def _read_jsonl(p: Path) -> list[LabeledSession]:
             g = parse_codes(";".join(codes), "client", where)
         labels.setdefault(sid, {})[uid] = g
     return [LabeledSession(s, labels[s.session_id]) for s in sessions]
-

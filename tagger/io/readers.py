@@ -87,7 +87,10 @@ def read_transcript(
     if size == 0:
         raise InputError(f"{p}: the file is empty")
     if size > MAX_TRANSCRIPT_BYTES:
-        raise InputError(f"{p}: {size / 2**20:.0f} MiB is larger than the {MAX_TRANSCRIPT_BYTES // 2**20} MiB limit for one transcript")
+        raise InputError(
+            f"{p}: {size / 2**20:.0f} MiB is larger than the {MAX_TRANSCRIPT_BYTES // 2**20} MiB limit "
+            "for one transcript; split it into sessions"
+        )
     raw = p.read_bytes()
     if b"\x00" in raw[:4096]:
         raise InputError(f"{p}: looks like a binary file, not a text transcript (audio goes to `tagger run`)")
@@ -147,7 +150,9 @@ def _utterance(where: str, *args: object, **kwargs: object) -> Utterance:
         raise InputError(f"{where}: {exc}") from None
 
 
-def _csv_rows(text: str, path: Path, required: tuple[str, ...]) -> tuple[list[str], Iterable[tuple[int, dict[str, str]]]]:
+def _csv_rows(
+    text: str, path: Path, required: tuple[str, ...]
+) -> tuple[list[str], Iterable[tuple[int, dict[str, str]]]]:
     dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
     header = [h.strip() for h in (reader.fieldnames or [])]

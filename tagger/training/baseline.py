@@ -44,8 +44,9 @@ class TfidfBaseline:
     def _lr(self, x, y, balanced: bool = True) -> LogisticRegression | None:
         if len(np.unique(y)) < 2:
             return None
-        return LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced" if balanced else None,
-                                  random_state=self.seed).fit(x, y)
+        return LogisticRegression(
+            C=4.0, max_iter=2000, class_weight="balanced" if balanced else None, random_state=self.seed
+        ).fit(x, y)
 
     def fit(self, sessions: Sequence[LabeledSession], y: Targets) -> TfidfBaseline:
         x = self._x(sessions, fit=True)

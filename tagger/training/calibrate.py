@@ -64,7 +64,9 @@ def best_threshold(p: np.ndarray, y: np.ndarray, prior: float = 0.5, strength: f
     return round((n_pos * t_best + strength * prior) / (n_pos + strength), 3)
 
 
-def calibrate(logits: dict[str, np.ndarray], y: Targets, labels: tuple[str, ...]) -> tuple[dict[str, float], dict[str, float]]:
+def calibrate(
+    logits: dict[str, np.ndarray], y: Targets, labels: tuple[str, ...]
+) -> tuple[dict[str, float], dict[str, float]]:
     """Returns (temperatures per head, thresholds per therapist code and for risk_indicator)."""
     m = y.therapist_mask.astype(bool)
     temps = {

@@ -67,21 +67,33 @@ def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
         "|---|---|---|---|",
     ]
     for corpus, key, label, target in _HEADLINES:
-        lines.append(f"| {label} | {'>= ' + format(target, '.2f') if target else '-'} | {_get(dev, corpus, key)} | {_get(base, corpus, key)} |")
+        lines.append(
+            f"| {label} | {'>= ' + format(target, '.2f') if target else '-'} | {_get(dev, corpus, key)} | {_get(base, corpus, key)} |"
+        )
     risk = dev.get("authored", {}).get("risk_indicator")
     brisk = base.get("authored", {}).get("risk_indicator")
     if risk:
-        lines.append(f"| Authored corpus, client risk_indicator F1 | - | {risk['f1']:.3f} | {brisk['f1'] if brisk else '-'} |")
+        lines.append(
+            f"| Authored corpus, client risk_indicator F1 | - | {risk['f1']:.3f} | {brisk['f1'] if brisk else '-'} |"
+        )
     for corpus in dev:
         per = dev[corpus].get("per_code", {})
         bper = base.get(corpus, {}).get("per_code", {})
         if not per:
             continue
-        lines += ["", f"### Per code, {corpus} dev", "", "| code | support | P | R | F1 | baseline F1 | threshold |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"### Per code, {corpus} dev",
+            "",
+            "| code | support | P | R | F1 | baseline F1 | threshold |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for code, v in per.items():
             bf = bper.get(code, {}).get("f1")
-            lines.append(f"| `{code}` | {v['support']} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} | "
-                         f"{'-' if bf is None else format(bf, '.2f')} | {cfg.thresholds.get(code, 0.5):.2f} |")
+            lines.append(
+                f"| `{code}` | {v['support']} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} | "
+                f"{'-' if bf is None else format(bf, '.2f')} | {cfg.thresholds.get(code, 0.5):.2f} |"
+            )
     lines += [
         "",
         "## Limitations",

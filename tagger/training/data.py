@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tagger.errors import InputError
 from tagger.io.labeled import LabeledSession, default_annomi_dir, read_labeled
-from tagger.training.splits import SPLIT_NAMES, Split, check_split, load_split, make_split
+from tagger.training.splits import SPLIT_NAMES, check_split, load_split, make_split
 
 REPO = Path(__file__).resolve().parents[2]
 AUTHORED_DIR = REPO / "training" / "data" / "authored"
@@ -36,8 +36,9 @@ def file_sha256(paths: list[Path]) -> dict[str, str]:
     return out
 
 
-def _apply_split(name: str, sessions: list[LabeledSession], split_file: Path | None, seed: int,
-                 strata: dict[str, str] | None = None) -> dict[str, tuple[LabeledSession, ...]]:
+def _apply_split(
+    name: str, sessions: list[LabeledSession], split_file: Path | None, seed: int, strata: dict[str, str] | None = None
+) -> dict[str, tuple[LabeledSession, ...]]:
     ids = {s.session_id for s in sessions}
     if split_file is not None and split_file.is_file():
         split = load_split(split_file)
@@ -51,7 +52,9 @@ def _apply_split(name: str, sessions: list[LabeledSession], split_file: Path | N
     return {n: tuple(by_id[i] for i in split.of(n) if i in by_id) for n in SPLIT_NAMES}
 
 
-def load_annomi(path: Path | None = None, split_file: Path | None = SPLITS_DIR / "annomi.json", seed: int = 13) -> Corpus:
+def load_annomi(
+    path: Path | None = None, split_file: Path | None = SPLITS_DIR / "annomi.json", seed: int = 13
+) -> Corpus:
     p = path or default_annomi_dir() / "AnnoMI-full.csv"
     if p.is_dir():
         p = p / "AnnoMI-full.csv"
@@ -62,7 +65,9 @@ def load_annomi(path: Path | None = None, split_file: Path | None = SPLITS_DIR /
     return Corpus("annomi", _apply_split("annomi", sessions, split_file, seed, strata), file_sha256([p]))
 
 
-def load_authored(root: Path = AUTHORED_DIR, split_file: Path | None = SPLITS_DIR / "authored.json", seed: int = 13) -> Corpus:
+def load_authored(
+    root: Path = AUTHORED_DIR, split_file: Path | None = SPLITS_DIR / "authored.json", seed: int = 13
+) -> Corpus:
     files = sorted(f for f in root.glob("*.csv") if f.name != "sessions.csv")
     if not files:
         raise InputError(f"no authored sessions (*.csv) in {root}")
@@ -75,8 +80,20 @@ def to_dataset(corpus: Corpus):  # -> datasets.DatasetDict
     import datasets
 
     def rows(sessions: tuple[LabeledSession, ...]) -> dict[str, list]:
-        cols: dict[str, list] = {k: [] for k in (
-            "session_id", "utterance_id", "speaker", "text", "codes", "main_behaviour", "client_talk", "risk_indicator", "observed")}
+        cols: dict[str, list] = {
+            k: []
+            for k in (
+                "session_id",
+                "utterance_id",
+                "speaker",
+                "text",
+                "codes",
+                "main_behaviour",
+                "client_talk",
+                "risk_indicator",
+                "observed",
+            )
+        }
         for ls in sessions:
             for u in ls.session.utterances:
                 g = ls.labels.get(u.utterance_id)

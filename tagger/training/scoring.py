@@ -22,7 +22,12 @@ def score(y: Targets, probs: dict[str, np.ndarray], thresholds: dict[str, float]
             continue
         yp = (probs["therapist"][mj, j] >= thresholds[code]).astype(int)
         p, r, f, _ = precision_recall_fscore_support(yt, yp, average="binary", zero_division=0)
-        out["per_code"][code] = {"precision": round(float(p), 3), "recall": round(float(r), 3), "f1": round(float(f), 3), "support": int(yt.sum())}
+        out["per_code"][code] = {
+            "precision": round(float(p), 3),
+            "recall": round(float(r), 3),
+            "f1": round(float(f), 3),
+            "support": int(yt.sum()),
+        }
         f1s.append(f)
     if f1s:
         out["therapist_macro_f1"] = round(float(np.mean(f1s)), 4)
@@ -35,11 +40,22 @@ def score(y: Targets, probs: dict[str, np.ndarray], thresholds: dict[str, float]
             gold = getattr(y, head)[keep]
             pred = probs[head][keep].argmax(-1)
             n_classes = probs[head].shape[1]
-            out[f"{name}_macro_f1"] = round(float(f1_score(gold, pred, average="macro", labels=list(range(n_classes)), zero_division=0)), 4)
+            out[f"{name}_macro_f1"] = round(
+                float(f1_score(gold, pred, average="macro", labels=list(range(n_classes)), zero_division=0)), 4
+            )
             out[f"{name}_support"] = int(keep.sum())
     rm = y.risk_mask > 0
     if rm.any() and y.risk[rm].sum() > 0:
-        p, r, f, _ = precision_recall_fscore_support(y.risk[rm].astype(int), (probs["risk"][rm] >= thresholds["risk_indicator"]).astype(int),
-                                                     average="binary", zero_division=0)
-        out["risk_indicator"] = {"precision": round(float(p), 3), "recall": round(float(r), 3), "f1": round(float(f), 3), "support": int(y.risk[rm].sum())}
+        p, r, f, _ = precision_recall_fscore_support(
+            y.risk[rm].astype(int),
+            (probs["risk"][rm] >= thresholds["risk_indicator"]).astype(int),
+            average="binary",
+            zero_division=0,
+        )
+        out["risk_indicator"] = {
+            "precision": round(float(p), 3),
+            "recall": round(float(r), 3),
+            "f1": round(float(f), 3),
+            "support": int(y.risk[rm].sum()),
+        }
     return out

@@ -23,10 +23,18 @@ class Split:
         return {"train": self.train, "calib": self.calib, "dev": self.dev}[name]
 
     def to_json(self) -> str:
-        return json.dumps({"seed": self.seed, "train": list(self.train), "calib": list(self.calib), "dev": list(self.dev)}, indent=1) + "\n"
+        return (
+            json.dumps(
+                {"seed": self.seed, "train": list(self.train), "calib": list(self.calib), "dev": list(self.dev)},
+                indent=1,
+            )
+            + "\n"
+        )
 
 
-def make_split(ids: list[str], seed: int, calib: float = 0.1, dev: float = 0.2, strata: dict[str, str] | None = None) -> Split:
+def make_split(
+    ids: list[str], seed: int, calib: float = 0.1, dev: float = 0.2, strata: dict[str, str] | None = None
+) -> Split:
     """Shuffle ids with ``seed`` (within each stratum) and cut off calib and dev fractions."""
     rng = random.Random(seed)
     groups: dict[str, list[str]] = {}
@@ -55,7 +63,9 @@ def check_split(split: Split, ids: set[str], where: str) -> None:
         raise InputError(f"{where}: a session id is listed in more than one split")
     unknown = sorted(ids - listed, key=_natural)
     if unknown:
-        raise InputError(f"{where}: sessions {', '.join(unknown[:5])} are in the data but in no split; regenerate the split")
+        raise InputError(
+            f"{where}: sessions {', '.join(unknown[:5])} are in the data but in no split; regenerate the split"
+        )
 
 
 def _natural(s: str) -> tuple:

@@ -84,10 +84,17 @@ def flat_logits(logits: dict[str, torch.Tensor], lengths: torch.Tensor) -> dict[
     return {k: v[keep] for k, v in logits.items()}
 
 
-def forward(encoder: nn.Module, heads: ContextHeads, inputs: Sequence[SessionInputs], hidden: int) -> dict[str, torch.Tensor]:
+def forward(
+    encoder: nn.Module, heads: ContextHeads, inputs: Sequence[SessionInputs], hidden: int
+) -> dict[str, torch.Tensor]:
     seqs = [s for x in inputs for s in x.ids]
-    pooled = encode_all(lambda i, m: encode(encoder, torch.from_numpy(i), torch.from_numpy(m)), seqs, hidden,
-                        max_batch=64, max_tokens_per_batch=4096)
+    pooled = encode_all(
+        lambda i, m: encode(encoder, torch.from_numpy(i), torch.from_numpy(m)),
+        seqs,
+        hidden,
+        max_batch=64,
+        max_tokens_per_batch=4096,
+    )
     cur, prev, feats, lengths = pad_sessions(pooled, inputs)
     return flat_logits(heads(cur, prev, feats, lengths), lengths)
 
@@ -98,11 +105,25 @@ def class_weights(counts: np.ndarray) -> torch.Tensor:
     return torch.tensor(w / w.mean(), dtype=torch.float32)
 
 
-def loss_fn(out: dict[str, torch.Tensor], y: dict[str, torch.Tensor], main_w: torch.Tensor, talk_w: torch.Tensor) -> torch.Tensor:
+def code_pos_weights(data: Sequence[Prepared]) -> torch.Tensor:
+    """Per-code positive weight sqrt(negatives / positives), clipped to [1, 10]: rare codes get recall."""
+    pos = sum(d.targets.therapist.sum(0) for d in data)
+    obs = sum(d.targets.therapist_mask.sum(0) for d in data)
+    w = np.sqrt(np.maximum(obs - pos, 1) / np.maximum(pos, 1))
+    return torch.tensor(np.clip(w, 1.0, 10.0), dtype=torch.float32)
+
+
+def loss_fn(
+    out: dict[str, torch.Tensor],
+    y: dict[str, torch.Tensor],
+    main_w: torch.Tensor,
+    talk_w: torch.Tensor,
+    code_w: torch.Tensor | None = None,
+) -> torch.Tensor:
     total = out["therapist"].new_zeros(())
     m = y["therapist_mask"]
     if m.sum() > 0:
-        bce = F.binary_cross_entropy_with_logits(out["therapist"], y["therapist"], reduction="none")
+        bce = F.binary_cross_entropy_with_logits(out["therapist"], y["therapist"], reduction="none", pos_weight=code_w)
         total = total + (bce * m).sum() / m.sum() * 4.0
     if (y["main"] != IGNORE).any():
         total = total + F.cross_entropy(out["main"], y["main"], weight=main_w, ignore_index=IGNORE)
@@ -121,8 +142,13 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def train_loop(encoder: nn.Module, heads: ContextHeads, data: Sequence[Prepared], cfg: TrainConfig,
-               progress: Progress | None = None) -> list[float]:
+def train_loop(
+    encoder: nn.Module,
+    heads: ContextHeads,
+    data: Sequence[Prepared],
+    cfg: TrainConfig,
+    progress: Progress | None = None,
+) -> list[float]:
     """Train in place; returns the mean loss per epoch."""
     seed_everything(cfg.seed)
     rng = random.Random(cfg.seed)
@@ -132,9 +158,14 @@ def train_loop(encoder: nn.Module, heads: ContextHeads, data: Sequence[Prepared]
         [{"params": lora, "lr": cfg.lr_lora}, {"params": list(heads.parameters()), "lr": cfg.lr_heads}],
         weight_decay=cfg.weight_decay,
     )
-    main_counts = np.bincount(np.concatenate([d.targets.main[d.targets.main >= 0] for d in data]), minlength=heads.main.out_features)
-    talk_counts = np.bincount(np.concatenate([d.targets.talk[d.targets.talk >= 0] for d in data]), minlength=heads.talk.out_features)
+    main_counts = np.bincount(
+        np.concatenate([d.targets.main[d.targets.main >= 0] for d in data]), minlength=heads.main.out_features
+    )
+    talk_counts = np.bincount(
+        np.concatenate([d.targets.talk[d.targets.talk >= 0] for d in data]), minlength=heads.talk.out_features
+    )
     main_w, talk_w = class_weights(main_counts), class_weights(talk_counts)
+    code_w = code_pos_weights(data)
 
     def windows() -> list[tuple[int, int, int]]:
         out = []
@@ -147,8 +178,13 @@ def train_loop(encoder: nn.Module, heads: ContextHeads, data: Sequence[Prepared]
         return out
 
     n_steps = cfg.epochs * -(-len(windows()) // cfg.windows_per_batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[cfg.lr_lora, cfg.lr_heads], total_steps=n_steps + cfg.epochs,
-                                                pct_start=0.1, anneal_strategy="linear")
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt,
+        max_lr=[cfg.lr_lora, cfg.lr_heads],
+        total_steps=n_steps + cfg.epochs,
+        pct_start=0.1,
+        anneal_strategy="linear",
+    )
     losses, step = [], 0
     for epoch in range(cfg.epochs):
         encoder.train()
@@ -160,7 +196,7 @@ def train_loop(encoder: nn.Module, heads: ContextHeads, data: Sequence[Prepared]
             inputs = [data[k].inputs.window(a, z) for k, a, z in chunk]
             y = _cat_targets([_slice_targets(data[k].targets, a, z) for k, a, z in chunk])
             out = forward(encoder, heads, inputs, hidden)
-            loss = loss_fn(out, y, main_w, talk_w)
+            loss = loss_fn(out, y, main_w, talk_w, code_w)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(lora + list(heads.parameters()), 1.0)
@@ -177,7 +213,9 @@ def train_loop(encoder: nn.Module, heads: ContextHeads, data: Sequence[Prepared]
 
 
 @torch.no_grad()
-def predict_logits(encoder: nn.Module, heads: ContextHeads, data: Sequence[Prepared], sessions_per_batch: int = 16) -> dict[str, np.ndarray]:
+def predict_logits(
+    encoder: nn.Module, heads: ContextHeads, data: Sequence[Prepared], sessions_per_batch: int = 16
+) -> dict[str, np.ndarray]:
     """Raw logits for every utterance of ``data`` (whole sessions, no windows), concatenated in order."""
     encoder.eval()
     heads.eval()

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
-from batch_helpers import DATA_SAMPLES
 
 from tagger.classify.artifact import DEFAULT_MODEL_DIR, ModelConfig
 from tagger.taxonomy import CLIENT_TALK_CODES, load_taxonomy
@@ -17,17 +14,10 @@ from tagger.taxonomy import CLIENT_TALK_CODES, load_taxonomy
 
 @pytest.fixture(scope="session")
 def shipped_model() -> Path:
-    """The default model (``TAGGER_BATCH_TEST_MODEL`` points the tests elsewhere while it is not shipped)."""
-    override = os.environ.get("TAGGER_BATCH_TEST_MODEL")
-    d = Path(override) if override else DEFAULT_MODEL_DIR
-    if not (d / "config.json").is_file():
-        pytest.skip(f"no shipped model at {d} (models/tagger-minilm/config.json missing)")
-    return d
-
-
-@pytest.fixture(scope="session")
-def model_args(shipped_model: Path) -> list[str]:
-    return [] if shipped_model == DEFAULT_MODEL_DIR else ["--model", str(shipped_model)]
+    """The default model; tests that need it are skipped while it is not installed."""
+    if not (DEFAULT_MODEL_DIR / "config.json").is_file():
+        pytest.skip(f"no shipped model at {DEFAULT_MODEL_DIR} (models/tagger-minilm/config.json missing)")
+    return DEFAULT_MODEL_DIR
 
 
 @pytest.fixture(autouse=True)
@@ -53,14 +43,3 @@ def fake_model(tmp_path: Path) -> Path:
     (d / "config.json").write_text(cfg.to_json())
     (d / "adapter.safetensors").write_bytes(b"weights v1")
     return d
-
-
-@pytest.fixture
-def copy_samples(tmp_path: Path):
-    def copy(names: list[str], dest: Path) -> Path:
-        dest.mkdir(parents=True, exist_ok=True)
-        for n in names:
-            shutil.copy(DATA_SAMPLES / n, dest / n)
-        return dest
-
-    return copy

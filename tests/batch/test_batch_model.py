@@ -11,14 +11,14 @@ import pytest
 from batch_helpers import DATA_SAMPLES, batch_main, partial_files, write_bad_inputs, write_small_transcripts
 
 
-def test_mixed_good_and_bad_inputs(tmp_path: Path, model_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_mixed_good_and_bad_inputs(tmp_path: Path, shipped_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
     inp = tmp_path / "in"
     write_small_transcripts(inp / "authored", 3, utterances=6)
     for name in ("mi_session.txt", "grief_session.vtt", "dbt_session.json"):
         shutil.copy(DATA_SAMPLES / name, inp / name)
     reasons = write_bad_inputs(inp / "bad")
     out = tmp_path / "out"
-    rc = batch_main([str(inp), "-o", str(out), "--group-size", "2", *model_args])
+    rc = batch_main([str(inp), "-o", str(out), "--group-size", "2"])
     assert rc == 1  # some inputs failed
     err = capsys.readouterr().err
     assert "6 tagged now" in err and "4 failed" in err and "errors.csv" in err
@@ -45,11 +45,11 @@ def test_mixed_good_and_bad_inputs(tmp_path: Path, model_args: list[str], capsys
     assert info["tagged"] == 6 and info["failed"] == 4 and info["model_version"]
     assert partial_files(out) == []
 
-    rc = batch_main([str(inp), "-o", str(out), "--group-size", "2", "-q", *model_args])  # nothing left to do
+    rc = batch_main([str(inp), "-o", str(out), "--group-size", "2", "-q"])  # nothing left to do
     assert rc == 1 and json.loads((out / "run.json").read_text())["already_done"] == 6
 
 
-def test_group_of_one_equals_tagger_tag(tmp_path: Path, shipped_model: Path, model_args: list[str]) -> None:
+def test_group_of_one_equals_tagger_tag(tmp_path: Path, shipped_model: Path) -> None:
     """Per input, a batch gives what `tagger tag` gives for the file (with groups of one input)."""
     from tagger.io.writers import jsonl_lines
     from tagger.pipeline import Pipeline, PipelineConfig
@@ -59,7 +59,7 @@ def test_group_of_one_equals_tagger_tag(tmp_path: Path, shipped_model: Path, mod
     for name in ("cbt_session.csv", "panic_session.srt"):
         shutil.copy(DATA_SAMPLES / name, inp / name)
     out = tmp_path / "out"
-    assert batch_main([str(inp), "-o", str(out), "--group-size", "1", "--note", "none", "-q", *model_args]) == 0
+    assert batch_main([str(inp), "-o", str(out), "--group-size", "1", "--note", "none", "-q"]) == 0
     pipe = Pipeline(PipelineConfig(model_dir=str(shipped_model)))
     for name in ("cbt_session.csv", "panic_session.srt"):
         want = "".join(jsonl_lines(t for r in pipe.tag_file(inp / name) for t in r.tagged))

@@ -14,11 +14,11 @@ from batch_helpers import BATCH_CMD, batch_main, partial_files, tree_bytes, writ
 
 
 @pytest.mark.slow  # ~35 s on 2 busy cores: three processes each load the model
-def test_sigkill_then_resume_is_identical(tmp_path: Path, model_args: list[str]) -> None:
+def test_sigkill_then_resume_is_identical(tmp_path: Path, shipped_model: Path) -> None:
     inp = tmp_path / "in"
     write_small_transcripts(inp, 30, utterances=6)
     write_bad_inputs(inp / "bad")
-    common = ["--group-size", "3", "--note", "none", "-q", *model_args]
+    common = ["--group-size", "3", "--note", "none", "-q"]
     ref = tmp_path / "ref"
     assert batch_main([str(inp), "-o", str(ref), *common]) == 1  # the bad inputs fail
 

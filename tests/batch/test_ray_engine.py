@@ -20,23 +20,23 @@ def _both_engines(inp: Path, tmp_path: Path, args: list[str]) -> tuple[Path, Pat
     return local, ray
 
 
-def test_ray_equals_local_small(tmp_path: Path, model_args: list[str]) -> None:
+def test_ray_equals_local_small(tmp_path: Path, shipped_model: Path) -> None:
     inp = tmp_path / "in"
     write_small_transcripts(inp, 4, utterances=4)
     (inp / "bad.txt").write_text("Nurse: hello\n")
-    local, ray = _both_engines(inp, tmp_path, ["--group-size", "2", "--workers", "1", *model_args])
+    local, ray = _both_engines(inp, tmp_path, ["--group-size", "2", "--workers", "1"])
     assert tree_bytes(ray) == tree_bytes(local)
     assert (ray / "errors.csv").read_text().count("\n") == 2  # header + the bad input
 
 
 @pytest.mark.slow
-def test_ray_equals_local_mixed_archive(tmp_path: Path, model_args: list[str]) -> None:
+def test_ray_equals_local_mixed_archive(tmp_path: Path, shipped_model: Path) -> None:
     inp = tmp_path / "in"
     write_small_transcripts(inp / "authored", 20, utterances=10)
     for name in ("mi_session.txt", "grief_session.vtt", "dbt_session.json", "panic_session.srt", "annomi_style.csv"):
         shutil.copy(DATA_SAMPLES / name, inp / name)
     write_bad_inputs(inp / "bad")
-    local, ray = _both_engines(inp, tmp_path, ["--group-size", "4", "--workers", "2", *model_args])
+    local, ray = _both_engines(inp, tmp_path, ["--group-size", "4", "--workers", "2"])
     assert tree_bytes(ray) == tree_bytes(local)
 
 

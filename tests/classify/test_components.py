@@ -41,8 +41,11 @@ def test_prev_other_index_follows_turns():
 
 
 def test_session_features_overlap_and_questions():
-    texts = ["What brings you in today?", "My drinking has been getting worse since the layoff.",
-             "Your drinking got worse after the layoff."]
+    texts = [
+        "What brings you in today?",
+        "My drinking has been getting worse since the layoff.",
+        "Your drinking got worse after the layoff.",
+    ]
     f = session_features(texts, ["therapist", "client", "therapist"])
     assert f[0, 0] == 1.0 and f[2, 0] == 0.0  # ends with '?'
     assert f[2, 4] == pytest.approx(0.75)  # drinking, worse, layoff of (drinking, worse, after, layoff)
@@ -52,8 +55,9 @@ def test_session_features_overlap_and_questions():
 
 def test_targets_mask_unobserved_labels():
     space = LabelSpace(therapist=("open_question", "validation"))
-    annomi_like = GoldLabels(codes=frozenset({"open_question"}), main_behaviour="question",
-                             observed=frozenset({"open_question", MAIN}))
+    annomi_like = GoldLabels(
+        codes=frozenset({"open_question"}), main_behaviour="question", observed=frozenset({"open_question", MAIN})
+    )
     client = GoldLabels(client_talk="change_talk", observed=frozenset({TALK}))
     t = encode_targets(space, ["therapist", "client", "therapist"], [annomi_like, client, None])
     assert t.therapist_mask[0].tolist() == [1.0, 0.0]  # validation is not annotated by this source

@@ -98,11 +98,18 @@ def test_onnx_paths_agree_with_torch(shipped_model, torch_clf, sessions):
 def test_long_turn_keeps_evidence_sentence(torch_clf):
     from tagger.types import Session, Utterance
 
-    long_turn = ("Okay, so let me say back what I heard. You've had a really hard month at work and the panic has come back. "
-                 "What would it be like to write down the thoughts each time the panic shows up this week, along with "
-                 "what was going on around you? We can look at the record together next time we meet.")
-    s = Session("ev", (Utterance("ev", "0", "client", "The panic attacks are back, nearly every day at work."),
-                       Utterance("ev", "1", "therapist", long_turn)))
+    long_turn = (
+        "Okay, so let me say back what I heard. You've had a really hard month at work and the panic has come back. "
+        "What would it be like to write down the thoughts each time the panic shows up this week, along with "
+        "what was going on around you? We can look at the record together next time we meet."
+    )
+    s = Session(
+        "ev",
+        (
+            Utterance("ev", "0", "client", "The panic attacks are back, nearly every day at work."),
+            Utterance("ev", "1", "therapist", long_turn),
+        ),
+    )
     t = torch_clf.tag_sessions([s], segmenter=Segmenter(min_words=10))[0][1]
     assert t.codes != ("other",)
     for code, sentence in t.evidence.items():

@@ -39,5 +39,7 @@ def test_train_writes_loadable_artifact_and_card(tiny_corpus, tmp_path: Path):
 def test_training_is_reproducible(tiny_corpus, tmp_path: Path):
     a = train_model([tiny_corpus], CFG, tmp_path / "a", baseline=False)
     b = train_model([tiny_corpus], CFG, tmp_path / "b", baseline=False)
-    assert (tmp_path / "a" / "adapter.safetensors").read_bytes() == (tmp_path / "b" / "adapter.safetensors").read_bytes()
+    assert (tmp_path / "a" / "adapter.safetensors").read_bytes() == (
+        tmp_path / "b" / "adapter.safetensors"
+    ).read_bytes()
     assert a.config.thresholds == b.config.thresholds
