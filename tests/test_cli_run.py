@@ -56,5 +56,5 @@ def test_run_rejects_silence(tmp_path, capsys):
         w.setframerate(16000)
         w.writeframes(b"\x00\x00" * 16000 * 3)
     assert main(["run", str(path), "-o", str(tmp_path / "o"), "-q"]) != 0
-    assert "speech" in capsys.readouterr().err.lower()
+    assert "silent" in capsys.readouterr().err.lower()
     assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())  # no empty "success"
