@@ -45,7 +45,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
     from tqdm import tqdm
 
     from tagger.errors import InputError
@@ -63,7 +62,6 @@ def run(args: argparse.Namespace) -> int:
             corpora.append(load_authored(args.authored, None, args.seed))
     if not corpora:
         raise InputError("nothing to train on: drop --no-annomi or --no-authored")
-    torch.manual_seed(args.seed)
     cfg = TrainConfig(
         base_model=args.base_model,
         num_layers=args.num_layers,
@@ -81,11 +79,9 @@ def run(args: argparse.Namespace) -> int:
         bar.n = step
         bar.refresh()
 
-    command = (
-        "tagger " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["train"] else "tagger train"
-    )
-    if not command.startswith("tagger train"):
-        command = "tagger train " + command[len("tagger ") :]
+    # recorded in the model card: the options as typed after `tagger train`
+    given = sys.argv[sys.argv.index("train") + 1 :] if "train" in sys.argv else []
+    command = " ".join(["tagger", "train", *(shlex.quote(a) for a in given)])
     result = train_model(corpora, cfg, args.out, baseline=not args.no_baseline, progress=progress, command=command)
     bar.close()
     print(f"wrote {result.model_dir} in {result.seconds:.0f} s")
