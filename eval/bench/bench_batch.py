@@ -173,7 +173,8 @@ def run(manifest: Path, out: Path, engine: str, args: argparse.Namespace) -> dic
     info = json.loads((out / "run.json").read_text())
     return {"engine": engine, "rc": proc.returncode, "wall": wall, "tagged": info["tagged"],
             "failed": info["failed"], "sessions": info["sessions"], "utterances": info["utterances"],
-            "workers": info["workers"], "backend": info["backend"], "stages": info["stage_seconds"]}
+            "workers": info["workers"], "threads": info.get("threads", 0),
+            "backend": info["backend"], "stages": info["stage_seconds"]}
 
 
 def kill_and_resume(manifest: Path, out: Path, engine: str, args: argparse.Namespace, n_good: int) -> dict:
@@ -252,7 +253,8 @@ def main() -> None:
         r = run(manifest, out, e, args)
         runs.append(r)
         print(f"{e}: {r['tagged']} transcripts in {r['wall']:.0f} s -> {3600 * r['tagged'] / r['wall']:.0f}/h "
-              f"(failed {r['failed']}, backend {r['backend']}, workers {r['workers']}, stages {r['stages']})",
+              f"(failed {r['failed']}, backend {r['backend']}, {r['workers']} workers × {r['threads']} threads, "
+              f"stages {r['stages']})",
               flush=True)
     first = work / f"out_{engines[0]}"
     checks = []
@@ -278,10 +280,10 @@ def main() -> None:
              f"Archive: {args.n} generated transcripts (authored corpus, csv/txt/json/jsonl/vtt/srt, "
              f"{runs[0]['utterances']} utterances in total) + {args.bad} broken inputs; model {model}; "
              f"group size {args.group_size}; notes {args.note}. Machine: {host}.", "",
-             "| engine | workers | backend | wall s (incl. start-up) | classify s | transcripts/hour | failed |",
+             "| engine | workers × threads | backend | wall s | classify s | transcripts/hour | failed |",
              "|---|---|---|---|---|---|---|"]
     for r in runs:
-        lines.append(f"| {r['engine']} | {r['workers']} | {r['backend']} | {r['wall']:.0f} | "
+        lines.append(f"| {r['engine']} | {r['workers']} × {r['threads']} | {r['backend']} | {r['wall']:.0f} | "
                      f"{r['stages'].get('classify', 0):.0f} | {3600 * r['tagged'] / r['wall']:.0f} | {r['failed']} |")
     lines += [""] + [f"- {c}" for c in checks] + [""]
     section = "\n".join(lines)

@@ -19,12 +19,11 @@ import logging
 import os
 import pickle
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from tagger.batch.work import AsrJob, GroupJob, Worker, WorkerLost, WorkerSpec
+from tagger.batch.work import AsrJob, GroupJob, Worker, WorkerLost, WorkerSpec, with_threads, worker_layout
 from tagger.errors import InputError, ModelError
 
 
@@ -73,13 +72,12 @@ class RayEngine:
         resources = ray.cluster_resources()
         self.gpus = int(resources.get("GPU", 0))
         cpus = max(1, int(resources.get("CPU", 1)))
-        self.workers = workers or (self.gpus or max(1, cpus // 2))
-        self.cpus_per_actor = 1 if self.gpus else max(1, cpus // self.workers)
-        if spec.pipeline.threads is None and not self.gpus:
-            spec = replace(spec, pipeline=replace(spec.pipeline, threads=self.cpus_per_actor))
-        if not spec.audio.get("cpu_threads") and not self.gpus:
-            spec = replace(spec, audio={**spec.audio, "cpu_threads": self.cpus_per_actor})
-        self.spec = spec
+        if self.gpus:  # one GPU per actor; the CPU side of a GPU actor needs little
+            self.workers, self.threads = workers or self.gpus, spec.pipeline.threads or 1
+        else:  # the local engine's rule, so a local cluster gives the local engine's outputs
+            self.workers, self.threads = worker_layout(cpus, workers, spec.pipeline.threads)
+        self.cpus_per_actor = min(self.threads, cpus)
+        self.spec = with_threads(spec, self.threads)
 
     def _run(self, stage: str, jobs: list[Any]) -> Iterator[dict[str, Any]]:
         import ray.data

@@ -37,7 +37,16 @@ from tagger.batch.outputs import (
     write_note,
 )
 from tagger.batch.state import BatchState, Marker, fingerprint, model_version
-from tagger.batch.work import AsrJob, GroupJob, Worker, WorkerLost, WorkerSpec, error_dict
+from tagger.batch.work import (
+    AsrJob,
+    GroupJob,
+    Worker,
+    WorkerLost,
+    WorkerSpec,
+    error_dict,
+    with_threads,
+    worker_layout,
+)
 from tagger.classify.artifact import DEFAULT_MODEL_DIR, ModelConfig
 from tagger.errors import InputError, ModelError, TaggerError
 from tagger.io.readers import read_transcript
@@ -57,7 +66,7 @@ class BatchOptions:
     pipeline: PipelineConfig = PipelineConfig()
     audio: dict[str, Any] = field(default_factory=dict)
     engine: str = "local"
-    workers: int | None = None  # local: processes (default 1); ray: actors (default: GPUs, else CPUs / 2)
+    workers: int | None = None  # processes (local) or actors (ray); default: see work.worker_layout
     group_size: int = DEFAULT_GROUP_SIZE
     note: str | None = None  # soap, dap, birp or None
     retry_failed: bool = False
@@ -86,6 +95,7 @@ class BatchReport:
     ignored: int = 0
     engine: str = "local"
     workers: int = 1
+    threads: int = 0  # per worker
     model: str = ""
     model_version: str = ""
     backend: str = ""
@@ -105,6 +115,7 @@ class Engine(Protocol):
 
     name: str
     workers: int
+    threads: int  # per worker
 
     def transcribe(self, jobs: list[AsrJob]) -> Iterator[dict[str, Any]]: ...
 
@@ -143,7 +154,7 @@ def run_batch(options: BatchOptions, engine: Engine | None = None) -> BatchRepor
         report.already_done = sum(plan.done.values())
         if plan.pending_groups():
             engine = engine or make_engine(options)
-            report.workers = engine.workers
+            report.workers, report.threads = engine.workers, engine.threads
             try:
                 _run_stages(plan, engine, report)
             finally:
@@ -373,7 +384,7 @@ def make_engine(options: BatchOptions) -> Engine:
         from tagger.batch.ray_engine import RayEngine
 
         return RayEngine(spec, options.workers, options.ray_address)
-    return LocalEngine(spec, options.workers or 1)
+    return LocalEngine(spec, options.workers)
 
 
 def _cores() -> int:
@@ -381,18 +392,18 @@ def _cores() -> int:
 
 
 class LocalEngine:
-    """This machine: one worker in this process (the default: one model using every core), or
-    ``workers`` processes, each loading the models once and using its share of the cores."""
+    """This machine: one worker in this process, or several processes, each loading the models once.
+
+    By default one worker per 4 cores (:func:`~tagger.batch.work.worker_layout`): on up to 4 cores
+    that is this process alone, using every core, which measured faster than two processes on
+    2 cores (the models and the work queue are shared, no second copy of the model competes for
+    the same cores; eval/bench/RESULTS.md)."""
 
     name = "local"
 
-    def __init__(self, spec: WorkerSpec, workers: int = 1) -> None:
-        self.workers = workers
-        if workers > 1 and spec.pipeline.threads is None:
-            spec = replace(spec, pipeline=replace(spec.pipeline, threads=max(1, _cores() // workers)))
-        if workers > 1 and not spec.audio.get("cpu_threads"):
-            spec = replace(spec, audio={**spec.audio, "cpu_threads": max(1, _cores() // workers)})
-        self.spec = spec
+    def __init__(self, spec: WorkerSpec, workers: int | None = None) -> None:
+        self.workers, self.threads = worker_layout(_cores(), workers, spec.pipeline.threads)
+        self.spec = with_threads(spec, self.threads)
         self._worker: Worker | None = None
         self._pool: ProcessPoolExecutor | None = None
 

@@ -32,8 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="local: this machine's cores (default); ray: Ray Data actor pools (GPU actors when the "
                         "cluster has GPUs)")
     p.add_argument("--workers", type=int, default=None,
-                   help="local: processes, each loading the model once (default 1: one process using every core, "
-                        "fastest on small machines); ray: actors per stage (default: one per GPU, else one per 2 CPUs)")
+                   help="processes (local) or actors per stage (ray), each loading the models once (default: one "
+                        "per 4 cores, using them all; ray with GPUs: one per GPU); --threads sets threads per worker")
     p.add_argument("--ray-address", default=None, metavar="ADDR",
                    help="address of an existing Ray cluster (default: start a local one)")
     p.add_argument("--group-size", type=int, default=32, metavar="N",

@@ -101,6 +101,7 @@ class FakeEngine:
 
     name = "fake"
     workers = 1
+    threads = 1
 
     def __init__(self, fail_after_groups: int | None = None, fail_text: str | None = None) -> None:
         self.fail_after_groups = fail_after_groups

@@ -214,3 +214,13 @@ def test_a_model_that_cannot_load_stops_the_run_without_marking_inputs(tmp_path:
     out = tmp_path / "out"
     assert batch_main([str(inp), "-o", str(out), "--model", str(fake_model), "-q"]) == 3  # base model "none"
     assert not list((out / ".tagger-batch" / "items").iterdir())  # nothing recorded as failed: a re-run retries all
+
+
+def test_worker_layout_is_one_rule_for_both_engines() -> None:
+    from tagger.batch.work import worker_layout
+
+    assert worker_layout(2, None, None) == (1, 2)  # small machine: this process, every core
+    assert worker_layout(16, None, None) == (4, 4)
+    assert worker_layout(16, 2, None) == (2, 8)
+    assert worker_layout(16, None, 1) == (16, 1)
+    assert worker_layout(2, 3, None) == (3, 1)
