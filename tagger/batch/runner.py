@@ -249,7 +249,7 @@ class _Plan:
             return read_item(item, self.options.pipeline)
         except TaggerError as exc:
             if not self.done[item.index]:
-                self.fail(item, error_dict("read", exc))
+                self.fail(item, error_dict("read", exc, item.path, item.source))
             return None
 
     def group_job(self, k: int, grp: tuple[WorkItem, ...]) -> GroupJob | None:

@@ -79,9 +79,12 @@ class GroupJob:
     members: tuple[tuple[int, tuple[dict[str, Any], ...]], ...]  # (item index, session dicts) in manifest order
 
 
-def error_dict(stage: str, exc: BaseException) -> dict[str, Any]:
-    """An error as the errors report records it; ``retry`` when the input itself may be fine."""
+def error_dict(stage: str, exc: BaseException, path: str | Path | None = None, source: str = "") -> dict[str, Any]:
+    """An error as the errors report records it; ``retry`` when the input itself may be fine.
+    ``path`` in the message is replaced by ``source`` (the report does not depend on the working folder)."""
     message = str(exc) or exc.__class__.__name__
+    if path is not None:
+        message = message.replace(str(path), source)
     environment = isinstance(exc, ModelError) or message.startswith(AUDIO_MISSING)  # not the input's fault
     return {"stage": stage, "type": exc.__class__.__name__, "message": message,
             "retry": not isinstance(exc, TaggerError) or environment}
@@ -122,7 +125,7 @@ class Worker:
                                                    "therapist_speaker": job.therapist_speaker})
             session, info = transcribe(job.path, options)
         except Exception as exc:  # one bad recording must not stop the batch
-            return {"index": job.index, "error": error_dict("asr", exc)}
+            return {"index": job.index, "error": error_dict("asr", exc, job.path, job.source)}
         return {"index": job.index, "session": session.to_dict(), "info": info.to_dict()}
 
     # ------------------------------------------------------------------ stage 2: classification

@@ -9,11 +9,9 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 from batch_helpers import BATCH_CMD, batch_main, partial_files, tree_bytes, write_bad_inputs, write_small_transcripts
 
 
-@pytest.mark.slow  # ~35 s on 2 busy cores: three processes each load the model
 def test_sigkill_then_resume_is_identical(tmp_path: Path, shipped_model: Path) -> None:
     inp = tmp_path / "in"
     write_small_transcripts(inp, 30, utterances=6)

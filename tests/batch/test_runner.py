@@ -94,6 +94,7 @@ def test_bad_inputs_are_reported_and_not_retried_unless_asked(tmp_path: Path, fa
     assert set(errors) == set(reasons)
     for src, why in reasons.items():
         assert why in errors[src]["message"] and errors[src]["stage"] == "read"
+        assert errors[src]["message"].startswith(f"{src}: ")  # the path as given, not where the run was started
     assert rep.sessions == 3
 
     rep = run_batch(options(inp, out, fake_model), FakeEngine())
