@@ -13,7 +13,7 @@ import sys
 
 from tagger.errors import TaggerError
 
-COMMANDS = ("tag", "run", "transcribe", "note", "batch", "eval", "train")
+COMMANDS = ("tag", "run", "transcribe", "note", "batch", "eval", "train", "serve", "users")
 
 
 def build_parser() -> argparse.ArgumentParser:
