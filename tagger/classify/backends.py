@@ -6,10 +6,12 @@ cached outside the repository, keyed by the artifact and base weights, then quan
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -60,8 +62,12 @@ class _Pooled(nn.Module):
         )
 
 
+# Bump when the exported graph changes, so stale cached graphs are re-derived.
+ONNX_EXPORT_VERSION = "2"
+
+
 def onnx_cache_key(artifact_dir: Path, base_digest: str) -> str:
-    h = hashlib.sha256(base_digest.encode())
+    h = hashlib.sha256(f"{ONNX_EXPORT_VERSION}:{base_digest}".encode())
     for name in ("adapter.safetensors", "config.json"):
         h.update((artifact_dir / name).read_bytes())
     return h.hexdigest()[:20]
@@ -72,7 +78,10 @@ def export_onnx(encoder: nn.Module, out: Path, quantize: bool = True) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     ids = torch.randint(1000, 2000, (2, 12))
     mask = torch.ones_like(ids)
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+    # The eager attention graph (explicit matmul/softmax) runs ~12% faster under ORT int8 on CPU than
+    # the SDPA export (measured with eval/bench/bench_classifier.py); the weights are the same.
+    config = getattr(encoder, "config", None)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp, _attention(config, "eager"):
         fp32 = Path(tmp) / "encoder.onnx"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -99,6 +108,20 @@ def export_onnx(encoder: nn.Module, out: Path, quantize: bool = True) -> Path:
             fp32.rename(staged)
         os.replace(staged, out)  # atomic: a concurrent reader never sees half a file
     return out
+
+
+@contextlib.contextmanager
+def _attention(config, impl: str) -> Iterator[None]:
+    """Temporarily switch a transformers config's attention implementation (restored on exit)."""
+    saved = getattr(config, "_attn_implementation", None)
+    if saved is None:
+        yield
+        return
+    config._attn_implementation = impl
+    try:
+        yield
+    finally:
+        config._attn_implementation = saved
 
 
 class OnnxEncoder:
