@@ -70,7 +70,7 @@ class WebSettings:
         env = os.environ
         values: dict[str, object] = {}
         for name, conv in (("data_dir", Path), ("db_url", str), ("max_upload_mb", int), ("retain_audio", str),
-                           ("workers", int), ("host", str), ("port", int)):
+                           ("workers", int), ("host", str), ("port", int), ("job_lease_s", float)):
             raw = env.get(f"TAGGER_WEB_{name.upper()}")
             if raw:
                 try:
