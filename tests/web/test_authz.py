@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-
-from tests.web.conftest import WebEnv, csrf_of, login
+from web_helpers import WebEnv, csrf_of, login
 
 ROLES = ("anonymous", "owner", "other", "admin")
 WHO = {"anonymous": None, "owner": "alice", "other": "bob", "admin": "root"}

@@ -8,9 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-
-from tests.web.conftest import PASSWORD, make_users, web_settings
-from tests.web.server import serve_in_thread
+from web_helpers import PASSWORD, make_users, web_settings
+from web_server import serve_in_thread
 
 CHROMIUM = os.environ.get("TAGGER_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("TAGGER_SCREENSHOTS", "")) if os.environ.get("TAGGER_SCREENSHOTS") else None

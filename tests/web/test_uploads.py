@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from web_helpers import WebEnv, make_users, web_settings
 
 from tagger.web import create_app
-from tests.web.conftest import WebEnv, make_users, web_settings
 
 
 def post(web: WebEnv, name: str, content: bytes, **form: str):
