@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    := out
 
-.PHONY: install demo test test-all lint system-deps clean
+.PHONY: install demo serve test test-all lint system-deps clean
 
 $(BIN)/tagger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ demo: install
 	$(BIN)/tagger run data_samples/session_audio.mp3 -o $(OUT)/demo --note md --note html --note pdf
 	$(BIN)/tagger tag data_samples/cbt_session.csv -o $(OUT)/cbt_session.jsonl
 	@echo; echo "== $(OUT)/demo (first lines of the note) =="; ls $(OUT)/demo; head -n 40 $(OUT)/demo/*.note.md
+
+# the clinician web app on http://127.0.0.1:8000/ (SQLite and files in ./tagger-data); add a user first:
+#   .venv/bin/tagger users add NAME
+serve: install
+	$(BIN)/tagger serve
 
 system-deps:
 	bash .ci/system-deps

@@ -47,13 +47,14 @@ def _password(username: str) -> str:
 def run(args: argparse.Namespace) -> int:
     try:
         from tagger.web import auth
+        from tagger.web.config import prepare_data_dir
         from tagger.web.db import make_engine, migrate, session_factory
     except ModuleNotFoundError as exc:
         raise InputError(f"tagger users needs the web extra ({exc.name} is missing): pip install -e '.[web]'") from None
     from tagger.commands.serve import settings_from_args
 
     settings = settings_from_args(args)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings)
     engine = make_engine(settings.database_url)
     migrate(engine)
     with session_factory(engine)() as db:
@@ -67,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{u.username}\t{u.role}{state}\t{u.display_name}")
             return 0
         if args.op == "add":
+            if auth.find_user(db, args.username) is not None:
+                raise InputError(f"user {args.username!r} already exists; `tagger users passwd {args.username}` "
+                                 "sets a new password")
             user = auth.add_user(db, args.username, _password(args.username), "admin" if args.admin else "clinician",
                                  args.name)
             db.commit()

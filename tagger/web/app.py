@@ -18,7 +18,7 @@ import tagger
 from tagger.errors import InputError, TaggerError
 from tagger.pipeline import PipelineConfig
 from tagger.web import jobs, service
-from tagger.web.config import WebSettings, secret_key
+from tagger.web.config import WebSettings, prepare_data_dir, secret_key
 from tagger.web.db import make_engine, migrate, session_factory
 from tagger.web.deps import LoginRequired
 from tagger.web.process import Processor
@@ -98,7 +98,7 @@ def _error(request: Request, status: int, detail: str) -> Response:
 def create_app(settings: WebSettings, *, start_worker: bool = True) -> FastAPI:
     """The web app on ``settings``; migrates the database first. ``start_worker=False``: only serve
     (jobs stay queued until a server with a worker runs)."""
-    settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings)
     engine = make_engine(settings.database_url)
     migrate(engine)
     factory = session_factory(engine)

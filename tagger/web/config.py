@@ -83,6 +83,15 @@ class WebSettings:
         return replace(cls(), **values)  # type: ignore[arg-type]
 
 
+def prepare_data_dir(settings: WebSettings) -> None:
+    """Create the data directory readable by this user only (it holds recordings, notes and the secret)."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings.uploads_dir.mkdir(mode=0o700, exist_ok=True)
+    db_file = settings.data_dir / "tagger.db"
+    if settings.db_url is None:
+        db_file.touch(mode=0o600, exist_ok=True)
+
+
 def secret_key(data_dir: Path) -> str:
     """The cookie-signing secret: read from ``data_dir/secret.key``, created (0600) on first start."""
     data_dir.mkdir(parents=True, exist_ok=True)

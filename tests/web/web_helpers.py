@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tagger.web import WebSettings, auth
+from tagger.web.config import prepare_data_dir
 from tagger.web.db import make_engine, migrate, session_factory
 
 PASSWORD = "correct horse battery"
@@ -41,7 +42,7 @@ class WebEnv:
 
 def make_users(settings: WebSettings) -> dict[str, str]:
     """Create alice, bob (clinicians) and root (admin); returns an API token per user."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings)
     engine = make_engine(settings.database_url)
     migrate(engine)
     tokens = {}
