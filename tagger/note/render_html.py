@@ -49,7 +49,7 @@ ul.evidence a { color: #1a5fb4; text-decoration: none; font-family: ui-monospace
 </head>
 <body>
 <h1>{{ note.title }}</h1>
-<p class="draft"><strong>AI-drafted note — requires clinician review.</strong> {{ h.disclaimer }}</p>
+<p class="draft"><strong>{{ note.banner }}</strong> {{ h.disclaimer }}</p>
 <table class="meta">
 {% for k, v in meta %}<tr><td>{{ k }}</td><td>{{ v }}</td></tr>
 {% endfor %}</table>

@@ -81,7 +81,8 @@ def render_markdown(note: Note, include_transcript: bool = False) -> str:
     h = note.header
     link = include_transcript and bool(note.transcript)
     rows = header_rows(note)
-    out = [f"# {note.title}", "", f"> **AI-DRAFTED NOTE — REQUIRES CLINICIAN REVIEW.** {md_escape(h.disclaimer)}", "",
+    banner = note.banner if note.signed else note.banner.upper()
+    out = [f"# {note.title}", "", f"> **{md_escape(banner)}** {md_escape(h.disclaimer)}", "",
            "| Field | Value |", "|---|---|"]
     out += [f"| {k} | {md_escape(v)} |" for k, v in rows]
     out.append("")

@@ -107,7 +107,7 @@ def render_pdf(note: Note, include_transcript: bool = False) -> bytes:
     pdf.add_page()
     _para(pdf, note.title, size=17, style="B", line=8)
     pdf.ln(1)
-    _para(pdf, "AI-drafted note — requires clinician review. " + h.disclaimer, size=9, style="B", color=(120, 80, 0),
+    _para(pdf, note.banner + " " + h.disclaimer, size=9, style="B", color=(120, 80, 0),
           fill=AMBER_BG, line=4.6)
     pdf.ln(2)
     for k, v in header_rows(note):

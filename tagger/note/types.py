@@ -145,6 +145,8 @@ class NoteHeader:
     session_date: str = CLINICIAN
     clinician: str = CLINICIAN
     deidentified: bool = False
+    signed_by: str | None = None  # set when a clinician signed this note (e.g. in the web app)
+    signed_at: str | None = None
     disclaimer: str = ("Generated from automatic utterance labels of the session transcript. A clinician must review, "
                        "correct and sign it before it enters the record.")
 
@@ -169,8 +171,20 @@ class Note:
     metrics: Mapping[str, Any] = field(default_factory=dict, compare=False)  # MITI scores, counts, engagement
 
     @property
+    def signed(self) -> bool:
+        return self.header.signed_by is not None
+
+    @property
     def title(self) -> str:
-        return {"soap": "SOAP", "dap": "DAP", "birp": "BIRP"}[self.format] + " progress note (draft)"
+        state = "signed" if self.signed else "draft"
+        return {"soap": "SOAP", "dap": "DAP", "birp": "BIRP"}[self.format] + f" progress note ({state})"
+
+    @property
+    def banner(self) -> str:
+        """The status line every rendering shows above the note."""
+        if self.signed:
+            return f"Signed by {self.header.signed_by} on {self.header.signed_at}."
+        return "AI-drafted note — requires clinician review."
 
     def all_statements(self) -> list[Statement]:
         secs = ([self.alerts] if self.alerts else []) + list(self.sections) + [self.appendix]

@@ -186,8 +186,9 @@ def note_for_export(db: Session, state: NoteState) -> Note:
     when = state.current.signed_at.strftime("%Y-%m-%d %H:%M UTC") if state.current.signed_at else ""
     header = dataclasses.replace(
         note.header, clinician=note.header.clinician if note.header.clinician != CLINICIAN else who,
-        disclaimer=f"Signed by {who} on {when} (note version {state.current.version}). Drafted from automatic "
-                   "utterance labels and reviewed by the signing clinician.")
+        signed_by=who, signed_at=when,
+        disclaimer=f"Note version {state.current.version}. Drafted from automatic utterance labels and reviewed by "
+                   "the signing clinician.")
     return dataclasses.replace(note, header=header)
 
 

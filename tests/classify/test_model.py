@@ -14,9 +14,10 @@ from tagger.io.readers import read_transcript
 from tagger.segment import Segmenter
 from tagger.taxonomy import CLIENT_TALK_CODES, MAIN_BEHAVIOURS, load_taxonomy
 
-# Stated tolerance of the int8 CPU path. int8 dynamic quantization scales activations per batch, so a score moves a little with its batch
-# mates. Measured on 3,000 AnnoMI utterances: therapist-code max 0.26, mean 0.007; on the test samples a
-# talk-type score moved 0.36. What matters holds: authored dev macro-F1 0.487 (int8) vs 0.489 (torch).
+# Stated tolerance of the int8 CPU path. int8 dynamic quantization scales activations per batch, so a
+# score moves a little with its batch mates. Measured on 3,000 AnnoMI utterances: therapist-code max 0.26,
+# mean 0.007; on the test samples a talk-type score moved 0.36. What matters holds: authored dev
+# macro-F1 0.487 (int8) vs 0.489 (torch).
 ONNX_INT8_MAX_ABS = 0.5  # any single score (sanity bound: no score flips outright)
 ONNX_INT8_P99_ABS = 0.1  # 99th percentile over all scores
 ONNX_INT8_MEAN_ABS = 0.02  # averaged over all scores

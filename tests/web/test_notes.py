@@ -63,11 +63,13 @@ def test_edit_versions_sign_and_export(done_web) -> None:
     md = web.client.get(f"/api/sessions/{sid}/export/md", headers=web.auth("alice"))
     assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
     assert "Signed by Alice" in md.text and "Client reported a better week." in md.text
+    assert md.text.startswith("# SOAP progress note (signed)") and "AI-DRAFTED" not in md.text
     assert 'filename="cbt_session.note.md"' in md.headers["content-disposition"]
     pdf = web.client.get(f"/api/sessions/{sid}/export/pdf", headers=web.auth("alice"))
     assert pdf.content.startswith(b"%PDF")
     js = json.loads(web.client.get(f"/api/sessions/{sid}/export/json", headers=web.auth("alice")).text)
     assert js["header"]["clinician"] == "Dr. Alice"
+    assert js["title"].endswith("(signed)") and js["header"]["signed_by"]
     assert web.client.get(f"/api/sessions/{sid}/export/docx", headers=web.auth("alice")).status_code == 422
 
     events = web.client.get(f"/api/audit?session_id={sid}", headers=web.auth("root")).json()
