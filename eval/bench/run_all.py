@@ -172,7 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     minutes = sorted({sizes.asr_minutes, sizes.e2e_minutes, *sizes.scaling_minutes})
     recordings = {m: session_audio(m, work) for m in minutes}
     print(f"[run_all] recordings ready ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
-    e2e.warm_up(work)
+    try:
+        e2e.warm_up(work)
+    except Exception:  # noqa: BLE001 - the sections that need the model report the failure
+        traceback.print_exc()
 
     devices = ["cpu"] + (["cuda"] if gpu_name() else [])
     for dev in devices:
@@ -194,7 +197,11 @@ def main(argv: list[str] | None = None) -> int:
         lambda: e2e.run_audio(recordings[sizes.e2e_minutes].path, work),
         e2e.audio_markdown,
     )
-    fixed = e2e.fixed_cost(work)
+    try:  # shared by the archive and the scaling series; each measures it again if this fails
+        fixed = e2e.fixed_cost(work)
+    except Exception:  # noqa: BLE001
+        traceback.print_exc()
+        fixed = None
     rep.section(
         f"End to end: {sizes.archive_utterances:,}-utterance transcript archive (`tagger tag`)",
         "archive",
