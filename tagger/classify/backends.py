@@ -43,12 +43,16 @@ class TorchEncoder:
 
     @torch.inference_mode()
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> torch.Tensor:
-        i = torch.from_numpy(ids).to(self.device, non_blocking=True)
-        m = torch.from_numpy(mask).to(self.device, non_blocking=True)
+        """Pooled vectors, left on the device: on CUDA nothing here waits for the GPU, so the host pads
+        the next batch while this one runs (``encode_all`` copies everything back once, at the end)."""
+        i, m = torch.from_numpy(ids), torch.from_numpy(mask)
+        if self.device.type == "cuda":  # page-locked host memory makes the copies asynchronous
+            i, m = i.pin_memory(), m.pin_memory()
+        i, m = i.to(self.device, non_blocking=True), m.to(self.device, non_blocking=True)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
             out = self.encoder(input_ids=i, attention_mask=m).last_hidden_state
             pooled = mean_pool(out.float(), m)
-        return pooled.float().cpu()
+        return pooled.float()
 
 
 class _Pooled(nn.Module):

@@ -80,8 +80,8 @@ def encode_all(
     if not parts:
         return torch.zeros((0, hidden))
     pooled = torch.cat(parts)
-    inv = torch.empty(len(seqs), dtype=torch.long)
-    inv[torch.from_numpy(np.concatenate(order))] = torch.arange(len(seqs))
+    inv = torch.empty(len(seqs), dtype=torch.long, device=pooled.device)
+    inv[torch.from_numpy(np.concatenate(order)).to(pooled.device)] = torch.arange(len(seqs), device=pooled.device)
     return pooled[inv]
 
 

@@ -138,6 +138,7 @@ class Classifier:
 
         max_batch, max_tokens = self.options.batch_limits(self.backend_name)
         pooled = encode_all(encode, unique_ids, self.hidden, max_batch=max_batch, max_tokens_per_batch=max_tokens)
+        pooled = pooled.cpu()  # on CUDA: the one device -> host copy (and wait) of the call
         pooled = pooled[torch.from_numpy(which)]
         inputs, starts, k = [], [], 0
         for s in sessions:
