@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_end_to_end import AUDIO_MIB_PER_MINUTE, fixed_cost, run_audio, run_tag, warm_up  # noqa: E402
-from machine import ROOT, machine_info, machine_markdown, ratio, table  # noqa: E402
+from machine import ROOT, machine_info, machine_markdown, ratio, run_measured, table  # noqa: E402
 
 LINEAR_TOLERANCE = 0.20
 
@@ -75,6 +75,44 @@ def audio(minutes: list[float], work: Path, extra: list[dict] | None = None) -> 
         "rss_beyond_audio_growth_mib": beyond[-1] - beyond[0] if beyond else None,
         "rss_growth_mib_per_min": _slope([r["audio_s"] / 60 for r in rows], [r["peak_rss_mib"] for r in rows]),
     }
+
+
+STAGES = ("decode", "features", "vad", "diarize")
+
+
+def stage_memory(minutes: tuple[float, float], work: Path) -> dict:
+    """Peak RSS of each audio step alone (``memprobe.py``) at two lengths: where memory grows."""
+    from inputs import session_audio
+
+    probe = str(Path(__file__).resolve().parent / "memprobe.py")
+    rows = []
+    for stage in STAGES:
+        peaks = [
+            run_measured([sys.executable, probe, stage, str(session_audio(m, work).path)]).peak_rss_mib for m in minutes
+        ]
+        rows.append(
+            {
+                "stage": stage,
+                "peak_rss_mib": [round(p) for p in peaks],
+                "mib_per_min": round((peaks[1] - peaks[0]) / (minutes[1] - minutes[0]), 1),
+            }
+        )
+    return {"minutes": list(minutes), "rows": rows}
+
+
+def stage_memory_markdown(r: dict) -> str:
+    a, b = r["minutes"]
+    what = {
+        "decode": "decode to 16 kHz float32 (PyAV)",
+        "features": "decode, then faster-whisper log-Mel features of the whole file (its sequential mode)",
+        "vad": "decode, then faster-whisper Silero VAD over the whole file",
+        "diarize": "decode, then our voice diarization (synthetic word grid, one word per 0.4 s)",
+    }
+    rows = [[what[x["stage"]], x["peak_rss_mib"][0], x["peak_rss_mib"][1], x["mib_per_min"]] for x in r["rows"]]
+    return (
+        f"Each step alone in its own process (`eval/bench/memprobe.py`), peak RSS at {a:g} and {b:g} minutes:\n\n"
+        + table(["step", f"{a:g} min MiB", f"{b:g} min MiB", "MiB per audio minute"], rows)
+    )
 
 
 def _verdict(r: dict) -> str:

@@ -185,3 +185,40 @@ def ratio(a: float | None, b: float | None, digits: int = 2) -> str:
 
 if __name__ == "__main__":
     print(machine_markdown(machine_info()))
+
+
+class ContentionMonitor:
+    """Samples, every few seconds in a background thread, whether a :data:`BUSY_PATTERN` process
+    runs and the 1-minute load average, so each benchmark can say under what conditions it ran."""
+
+    def __init__(self, every_s: float = 5.0) -> None:
+        import threading
+
+        self.every_s = every_s
+        self.samples: list[tuple[float, bool, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), bool(busy_processes()), os.getloadavg()[0]))
+            self._stop.wait(self.every_s)
+
+    def start(self) -> ContentionMonitor:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def window(self, t0: float, t1: float) -> dict:
+        """Share of samples in ``[t0, t1]`` (``time.time()``) with another CPU-heavy process running."""
+        inside = [s for s in self.samples if t0 <= s[0] <= t1]
+        if not inside:
+            return {"samples": 0, "busy_share": None, "max_load": None}
+        return {
+            "samples": len(inside),
+            "busy_share": round(sum(b for _, b, _ in inside) / len(inside), 2),
+            "max_load": round(max(load for _, _, load in inside), 2),
+        }

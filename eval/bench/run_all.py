@@ -33,7 +33,15 @@ import bench_classifier  # noqa: E402
 import bench_end_to_end as e2e  # noqa: E402
 import bench_scaling  # noqa: E402
 from inputs import session_audio  # noqa: E402
-from machine import ROOT, busy_processes, gpu_name, machine_info, machine_markdown, table  # noqa: E402
+from machine import (  # noqa: E402
+    ROOT,
+    ContentionMonitor,
+    busy_processes,
+    gpu_name,
+    machine_info,
+    machine_markdown,
+    table,
+)
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 BEGIN, END = "<!-- run_all:begin -->", "<!-- run_all:end -->"
@@ -48,21 +56,23 @@ class Sizes:
     archive_utterances: int
     scaling_utterances: tuple[int, ...]
     scaling_minutes: tuple[float, ...]
+    stage_memory_minutes: tuple[float, float]
 
 
-FULL = Sizes(2000, 200, 10, 60, 10000, (1000, 2000, 4000, 8000, 16000), (5, 10, 20, 40))
-QUICK = Sizes(150, 10, 1, 1, 300, (200, 400), (0.5, 1))
+FULL = Sizes(2000, 200, 10, 60, 10000, (1000, 2000, 4000, 8000, 16000), (5, 10, 20, 40), (5, 20))
+QUICK = Sizes(150, 10, 1, 1, 300, (200, 400), (0.5, 1), (0.5, 1))
 
 
 @dataclass
 class Report:
+    monitor: ContentionMonitor
     parts: list[str] = field(default_factory=list)
     data: dict = field(default_factory=dict)
 
     def section(self, title: str, key: str, fn, render) -> None:
         """Run one benchmark; a failure becomes a line in the report, not the end of the run."""
         print(f"[run_all] {title} ...", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
+        t0, w0 = time.perf_counter(), time.time()
         try:
             result = fn()
         except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others
@@ -71,8 +81,24 @@ class Report:
             self.parts.append(f"### {title}\n\n**Failed**: `{type(exc).__name__}: {str(exc)[:300]}`")
             return
         self.data[key] = result
-        self.parts.append(f"### {title}\n\n{render(result)}")
+        cond = self.monitor.window(w0, time.time())
+        result.setdefault("conditions", cond)
+        self.parts.append(f"### {title}\n\n{render(result)}\n\n{conditions_line(result['conditions'])}")
         print(f"[run_all] {title}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+
+
+def conditions_line(c: dict) -> str:
+    if c.get("note"):
+        return f"_Conditions: {c['note']}_"
+    if not c.get("samples"):
+        return "_Conditions: not sampled._"
+    busy = c["busy_share"]
+    who = (
+        "no other CPU-heavy process"
+        if busy == 0
+        else f"**another CPU-heavy process (training or batch) in {busy:.0%} of samples**"
+    )
+    return f"_Conditions: {who}; 1-minute load average up to {c['max_load']}._"
 
 
 def classifier_markdown(r: dict) -> str:
@@ -128,7 +154,8 @@ def targets(data: dict) -> list[list[str]]:
             [
                 "memory flat in session length beyond the audio",
                 f"peak RSS minus decoded audio {min(beyond)}-{max(beyond)} MiB over "
-                f"{sa['rows'][0]['audio_s'] / 60:.0f}-{sa['rows'][-1]['audio_s'] / 60:.0f} min",
+                f"{sa['rows'][0]['audio_s'] / 60:g}-{sa['rows'][-1]['audio_s'] / 60:g} min "
+                f"({sa['rss_growth_mib_per_min']:+} MiB per audio minute; the audio alone: +3.66)",
                 _yes(flat),
             ]
         )
@@ -154,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes: a smoke test of every benchmark")
     ap.add_argument("--work", type=Path, default=ROOT / "runs" / "bench", help="cache and output folder")
     ap.add_argument("--results", action="store_true", help=f"write the report into {RESULTS.relative_to(ROOT)}")
+    ap.add_argument(
+        "--reuse-hour",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="take the one-hour end-to-end figures from an earlier run's results.json instead of running it again",
+    )
     args = ap.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     work = args.work.resolve()
@@ -163,9 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.work.resolve() != (ROOT / "runs" / "bench").resolve():
         command += f" --work {args.work}"
+    if args.reuse_hour:
+        command += f" --reuse-hour {args.reuse_hour}"
     t_start = time.perf_counter()
     info = machine_info()
-    rep = Report(data={"command": command, "machine": info, "sizes": sizes.__dict__})
+    rep = Report(ContentionMonitor().start(), data={"command": command, "machine": info, "sizes": sizes.__dict__})
 
     # Inputs first (cached), so synthesis never overlaps a timed run.
     t0 = time.perf_counter()
@@ -191,10 +226,15 @@ def main(argv: list[str] | None = None) -> int:
         lambda: bench_asr.run(recordings[sizes.asr_minutes].path),
         bench_asr.markdown,
     )
+    hour_minutes = sizes.e2e_minutes
+    if args.reuse_hour:
+        hour_minutes = round(json.loads(args.reuse_hour.read_text())["e2e_audio"]["audio_s"] / 60, 1)
     rep.section(
-        f"End to end: {sizes.e2e_minutes:g}-minute recording to a draft note (`tagger run`, CPU)",
+        f"End to end: {hour_minutes:g}-minute recording to a draft note (`tagger run`, CPU)",
         "e2e_audio",
-        lambda: e2e.run_audio(recordings[sizes.e2e_minutes].path, work),
+        (lambda: reused_hour(args.reuse_hour))
+        if args.reuse_hour
+        else (lambda: e2e.run_audio(recordings[sizes.e2e_minutes].path, work)),
         e2e.audio_markdown,
     )
     try:  # shared by the archive and the scaling series; each measures it again if this fails
@@ -218,10 +258,22 @@ def main(argv: list[str] | None = None) -> int:
     rep.section(
         "Scaling: recordings through `tagger run` (CPU)",
         "scaling_audio",
-        lambda: bench_scaling.audio(list(sizes.scaling_minutes), work, [hour] if "rtf" in hour else []),
+        # a reused hour ran under other conditions: it is not part of this run's series
+        lambda: bench_scaling.audio(
+            list(sizes.scaling_minutes), work, [hour] if "rtf" in hour and "reused_from" not in hour else []
+        ),
         bench_scaling.audio_markdown,
     )
 
+    a, b = sizes.stage_memory_minutes
+    rep.section(
+        "Scaling: where audio memory grows (peak RSS per step)",
+        "stage_memory",
+        lambda: bench_scaling.stage_memory((a, b), work),
+        bench_scaling.stage_memory_markdown,
+    )
+    rep.monitor.stop()
+    rep.data["conditions"] = rep.monitor.window(0, time.time())
     rep.data["total_s"] = round(time.perf_counter() - t_start)
     rep.data["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     rep.data["busy_processes_end"] = busy_processes()
@@ -234,14 +286,38 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if any("error" in v for v in rep.data.values() if isinstance(v, dict)) else 0
 
 
+def reused_hour(path: Path) -> dict:
+    """The end-to-end hour of an earlier run, marked as such (it is the most expensive case)."""
+    earlier = json.loads(path.read_text())
+    hour = dict(earlier["e2e_audio"])
+    if "error" in hour:
+        raise RuntimeError(f"{path} has no one-hour figures: {hour['error']}")
+    cond = hour.get("conditions") or {}
+    busy_end = earlier.get("busy_processes_end") or []
+    note = cond.get("note") or (
+        f"busy share {cond['busy_share']:.0%}, load up to {cond['max_load']}"
+        if cond.get("samples")
+        else (
+            "not sampled in that run; another CPU-heavy process was running by its end" if busy_end else "not sampled"
+        )
+    )
+    hour["conditions"] = {
+        "note": f"reused from the run of {earlier['machine']['date_utc']} (`{path}`); conditions then: {note}"
+    }
+    hour["reused_from"] = str(path)
+    return hour
+
+
 def render(rep: Report, command: str, info: dict, quick: bool) -> str:
     d = rep.data
     contention = ""
-    if info["busy_processes"] or d["busy_processes_end"]:
+    overall = d.get("conditions", {})
+    if overall.get("busy_share"):
         contention = (
-            "\n\n**Contention:** other CPU-heavy processes (training or batch benchmarks) ran during this run "
-            "on the same cores; absolute figures are lower than an idle machine gives, ratios within one "
-            "section are from the same conditions."
+            f"\n\n**Contention:** another CPU-heavy process (training or batch benchmarks) ran on the same cores "
+            f"in {overall['busy_share']:.0%} of this run's samples; each section says its own share. Absolute "
+            "figures of a contended section are lower than an idle machine gives; ratios within one section "
+            "are from the same conditions."
         )
     head = (
         f"## All benchmarks (`run_all.py`{', quick sizes' if quick else ''})\n\n"
