@@ -34,6 +34,27 @@ _NON_SPEECH = re.compile(r"^[\s\W_]*$|^\s*[\[\(\*][^\]\)\*]*[\]\)\*]\s*$|[♪♫
 
 ProgressFn = Callable[[float], None]
 
+SAMPLE_RATE = 16000
+WINDOW_S = 300.0  # ASR window: long recordings are cut into windows about this long ...
+SEARCH_S = 20.0  # ... each cut at the quietest 0.2 s within this many seconds before the mark
+_FRAME = 3200  # 0.2 s
+
+
+def window_bounds(audio: np.ndarray, window_s: float = WINDOW_S, search_s: float = SEARCH_S) -> list[tuple[int, int]]:
+    """Sample ranges covering ``audio`` in order, each at most ``window_s`` long, cut in the quietest
+    0.2 s frame of the ``search_s`` seconds before each mark (a pause, so no word is split)."""
+    n, size, search = len(audio), int(window_s * SAMPLE_RATE), int(search_s * SAMPLE_RATE)
+    bounds, start = [], 0
+    while n - start > size:
+        lo, hi = start + size - search, start + size
+        frames = audio[lo:hi][: (hi - lo) // _FRAME * _FRAME].reshape(-1, _FRAME)
+        quiet = int(np.argmin(np.square(frames, dtype=np.float32).mean(1)))
+        cut = lo + quiet * _FRAME + _FRAME // 2
+        bounds.append((start, cut))
+        start = cut
+    bounds.append((start, n))
+    return bounds
+
 
 @dataclass(frozen=True)
 class ResolvedModel:
@@ -184,25 +205,40 @@ def transcribe_words(
     if options.batched:
         from faster_whisper import BatchedInferencePipeline
 
-        segments_iter, info = BatchedInferencePipeline(model).transcribe(audio, batch_size=options.batch_size, **common)
+        pipeline = BatchedInferencePipeline(model)
+
+        def run(chunk: np.ndarray):
+            return pipeline.transcribe(chunk, batch_size=options.batch_size, **common)
     else:
-        segments_iter, info = model.transcribe(audio, **common)
+
+        def run(chunk: np.ndarray):
+            return model.transcribe(chunk, **common)
+
     segments: list[AsrSegment] = []
     dropped = 0
-    for seg in segments_iter:
-        words = tuple(
-            Word(float(w.start), float(max(w.end, w.start)), w.word, float(w.probability))
-            for w in (seg.words or ())
-            if w.word.strip()
-        )
-        if not words or _NON_SPEECH.search(seg.text):
-            dropped += 1
-            continue
-        segments.append(
-            AsrSegment(float(seg.start), float(seg.end), seg.text.strip(), words, seg.avg_logprob, seg.no_speech_prob)
-        )
-        if progress is not None and duration > 0:
-            progress(min(1.0, seg.end / duration))
+    detected, speech = None, 0.0
+    # faster-whisper computes the log-Mel features (and VAD) of its whole input at once, ~55 MB per
+    # audio minute; windows cut in pauses keep memory flat in the recording's length.
+    for a, b in window_bounds(audio, WINDOW_S, SEARCH_S):
+        segments_iter, info = run(audio[a:b])
+        detected = detected or info.language
+        speech += float(info.duration_after_vad)
+        offset = a / SAMPLE_RATE
+        for seg in segments_iter:
+            words = tuple(
+                Word(offset + float(w.start), offset + float(max(w.end, w.start)), w.word, float(w.probability))
+                for w in (seg.words or ())
+                if w.word.strip()
+            )
+            if not words or _NON_SPEECH.search(seg.text):
+                dropped += 1
+                continue
+            segments.append(
+                AsrSegment(offset + float(seg.start), offset + float(seg.end), seg.text.strip(), words,
+                           seg.avg_logprob, seg.no_speech_prob)
+            )
+            if progress is not None and duration > 0:
+                progress(min(1.0, (offset + seg.end) / duration))
     if progress is not None:
         progress(1.0)
     return AsrResult(
@@ -210,9 +246,9 @@ def transcribe_words(
         model=resolved,
         device=device,
         compute_type=compute_type,
-        language=info.language,
+        language=detected or (language or "en"),
         duration=duration,
-        speech_duration=float(info.duration_after_vad),
+        speech_duration=speech,
         batched=options.batched,
         dropped_non_speech=dropped,
     )

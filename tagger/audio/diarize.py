@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tagger.audio.asr import Word
+from tagger.audio.asr import Word, window_bounds
 from tagger.audio.embed import HOP, SAMPLE_RATE, WINDOW_FRAMES, SpeakerEncoder, mel_frames, normalize_volume
 
 WINDOW_S = WINDOW_FRAMES * HOP / SAMPLE_RATE  # 1.6 s
@@ -49,7 +49,12 @@ def speech_chunks(audio: np.ndarray, *, min_silence_ms: int = 250) -> list[tuple
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     opts = VadOptions(min_silence_duration_ms=min_silence_ms, speech_pad_ms=30, min_speech_duration_ms=120)
-    return [(t["start"] / SAMPLE_RATE, t["end"] / SAMPLE_RATE) for t in get_speech_timestamps(audio, opts)]
+    # window by window (cut in pauses, as for ASR): Silero VAD over a whole file holds ~13 MB per minute
+    return [
+        ((a + t["start"]) / SAMPLE_RATE, (a + t["end"]) / SAMPLE_RATE)
+        for a, b in window_bounds(audio)
+        for t in get_speech_timestamps(audio[a:b], opts)
+    ]
 
 
 @dataclass(frozen=True)

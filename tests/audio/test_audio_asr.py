@@ -97,3 +97,40 @@ def test_no_speech_is_an_error_not_an_empty_success(name, make, audio_dir: Path)
     path = write_audio(audio_dir / name, make(15.0), 16000)
     with pytest.raises(AudioError, match="speech"):
         transcribe(path)
+
+
+def test_windows_cover_the_recording_and_cut_in_pauses() -> None:
+    from tagger.audio.asr import window_bounds
+
+    sr = 16000
+    rng = np.random.default_rng(0)
+    audio = (0.3 * rng.standard_normal(sr * 100)).astype(np.float32)  # 100 s of "speech"
+    audio[sr * 33 : sr * 34] = 0.0  # the only pause near the first 40 s mark
+    audio[sr * 70 : sr * 71] = 0.0
+    bounds = window_bounds(audio, window_s=40.0, search_s=10.0)
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(audio)
+    assert all(a < b and b - a <= 40 * sr for a, b in bounds)
+    assert all(prev[1] == nxt[0] for prev, nxt in zip(bounds, bounds[1:], strict=False))
+    assert sr * 33 <= bounds[0][1] <= sr * 34 and sr * 70 <= bounds[1][1] <= sr * 71
+    assert window_bounds(audio[: sr * 10], window_s=40.0) == [(0, sr * 10)]
+
+
+def test_windowed_recognition_matches_whole_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A recording cut into windows gives the same words, with times on the recording's clock."""
+    import jiwer
+
+    from tagger.audio import asr
+    from tagger.audio.decode import decode_audio
+
+    audio = decode_audio(Path(__file__).parents[2] / "data_samples" / "session_audio.mp3").mono()
+    options = TranscribeOptions(device="cpu")
+    bundle = asr.load_model(options)
+    whole = asr.transcribe_words(audio, options, model_bundle=bundle)
+    monkeypatch.setattr(asr, "WINDOW_S", 15.0)
+    monkeypatch.setattr(asr, "SEARCH_S", 5.0)
+    assert len(asr.window_bounds(audio, 15.0, 5.0)) >= 3
+    cut = asr.transcribe_words(audio, options, model_bundle=bundle)
+    starts = [w.start for w in cut.words]
+    assert starts == sorted(starts) and 0 <= starts[0] and cut.words[-1].end <= len(audio) / 16000 + 0.5
+    text = lambda r: " ".join(w.text.strip().lower() for w in r.words)  # noqa: E731
+    assert jiwer.wer(text(whole), text(cut)) < 0.1
