@@ -110,7 +110,9 @@ def stage_memory_markdown(r: dict) -> str:
     }
     rows = [[what[x["stage"]], x["peak_rss_mib"][0], x["peak_rss_mib"][1], x["mib_per_min"]] for x in r["rows"]]
     return (
-        f"Each step alone in its own process (`eval/bench/memprobe.py`), peak RSS at {a:g} and {b:g} minutes:\n\n"
+        f"Each step alone in its own process (`eval/bench/memprobe.py`), peak RSS at {a:g} and {b:g} minutes. "
+        "The faster-whisper rows run it on the whole file, which `tagger.audio.asr` avoids by feeding it "
+        "windows of about 5 minutes cut in pauses; they show what those windows are for.\n\n"
         + table(["step", f"{a:g} min MiB", f"{b:g} min MiB", "MiB per audio minute"], rows)
     )
 

@@ -222,3 +222,12 @@ class ContentionMonitor:
             "busy_share": round(sum(b for _, b, _ in inside) / len(inside), 2),
             "max_load": round(max(load for _, _, load in inside), 2),
         }
+
+
+def cpu_snapshot() -> tuple[float, float]:
+    """(CPU seconds the whole machine has been busy, CPU seconds of this process and its reaped
+    children) now; the difference over a window is what other processes used."""
+    vals = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    busy = sum(vals) - vals[3] - vals[4]  # all but idle and iowait
+    t = os.times()
+    return busy / os.sysconf("SC_CLK_TCK"), t.user + t.system + t.children_user + t.children_system

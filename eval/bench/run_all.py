@@ -37,6 +37,7 @@ from machine import (  # noqa: E402
     ROOT,
     ContentionMonitor,
     busy_processes,
+    cpu_snapshot,
     gpu_name,
     machine_info,
     machine_markdown,
@@ -72,7 +73,7 @@ class Report:
     def section(self, title: str, key: str, fn, render) -> None:
         """Run one benchmark; a failure becomes a line in the report, not the end of the run."""
         print(f"[run_all] {title} ...", file=sys.stderr, flush=True)
-        t0, w0 = time.perf_counter(), time.time()
+        t0, w0, c0 = time.perf_counter(), time.time(), cpu_snapshot()
         try:
             result = fn()
         except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others
@@ -82,6 +83,9 @@ class Report:
             return
         self.data[key] = result
         cond = self.monitor.window(w0, time.time())
+        c1, wall = cpu_snapshot(), time.perf_counter() - t0
+        other = max(0.0, (c1[0] - c0[0]) - (c1[1] - c0[1]))  # machine busy time not spent by this run
+        cond["other_cpu_share"] = round(other / (wall * len(os.sched_getaffinity(0))), 3)
         result.setdefault("conditions", cond)
         self.parts.append(f"### {title}\n\n{render(result)}\n\n{conditions_line(result['conditions'])}")
         print(f"[run_all] {title}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
@@ -91,14 +95,17 @@ def conditions_line(c: dict) -> str:
     if c.get("note"):
         return f"_Conditions: {c['note']}_"
     if not c.get("samples"):
-        return "_Conditions: not sampled._"
-    busy = c["busy_share"]
+        return f"_Conditions: other processes used {c.get('other_cpu_share', 0):.0%} of the machine's CPU time._"
+    busy, other = c["busy_share"], c.get("other_cpu_share", 0.0)
     who = (
-        "no other CPU-heavy process"
+        "no training or batch job running"
         if busy == 0
-        else f"**another CPU-heavy process (training or batch) in {busy:.0%} of samples**"
+        else f"**a training or batch job running in {busy:.0%} of samples**"
     )
-    return f"_Conditions: {who}; 1-minute load average up to {c['max_load']}._"
+    share = f"other processes used {other:.0%} of the machine's CPU time"
+    if other > 0.10:
+        share = f"**{share}**"
+    return f"_Conditions: {who}; {share}; 1-minute load average up to {c['max_load']}._"
 
 
 def classifier_markdown(r: dict) -> str:
@@ -198,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         command += f" --work {args.work}"
     if args.reuse_hour:
         command += f" --reuse-hour {args.reuse_hour}"
-    t_start = time.perf_counter()
+    t_start, c_start = time.perf_counter(), cpu_snapshot()
     info = machine_info()
     rep = Report(ContentionMonitor().start(), data={"command": command, "machine": info, "sizes": sizes.__dict__})
 
@@ -274,6 +281,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     rep.monitor.stop()
     rep.data["conditions"] = rep.monitor.window(0, time.time())
+    c_end = cpu_snapshot()
+    other = max(0.0, (c_end[0] - c_start[0]) - (c_end[1] - c_start[1]))
+    rep.data["conditions"]["other_cpu_share"] = round(
+        other / ((time.perf_counter() - t_start) * len(os.sched_getaffinity(0))), 3
+    )
     rep.data["total_s"] = round(time.perf_counter() - t_start)
     rep.data["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     rep.data["busy_processes_end"] = busy_processes()
@@ -312,12 +324,17 @@ def render(rep: Report, command: str, info: dict, quick: bool) -> str:
     d = rep.data
     contention = ""
     overall = d.get("conditions", {})
-    if overall.get("busy_share"):
+    if overall.get("busy_share") or overall.get("other_cpu_share", 0) > 0.10:
         contention = (
-            f"\n\n**Contention:** another CPU-heavy process (training or batch benchmarks) ran on the same cores "
-            f"in {overall['busy_share']:.0%} of this run's samples; each section says its own share. Absolute "
-            "figures of a contended section are lower than an idle machine gives; ratios within one section "
-            "are from the same conditions."
+            f"\n\n**Contention:** a training or batch job ran in {overall['busy_share']:.0%} of this run's samples "
+            f"and other processes used {overall.get('other_cpu_share', 0):.0%} of the machine's CPU time; each "
+            "section says its own share. Absolute figures of a contended section are lower than an idle "
+            "machine gives; ratios within one section are from the same conditions."
+        )
+    else:
+        contention = (
+            f"\n\nOther processes used {overall.get('other_cpu_share', 0):.0%} of the machine's CPU time during "
+            "this run (sampled per section below)."
         )
     head = (
         f"## All benchmarks (`run_all.py`{', quick sizes' if quick else ''})\n\n"
