@@ -345,6 +345,11 @@ def render(rep: Report, command: str, info: dict, quick: bool) -> str:
     )
     tgt = targets(d)
     summary = "### Targets (issue #9)\n\n" + (table(["target", "measured", "met"], tgt) if tgt else "(none measured)")
+    if quick:
+        summary += (
+            "\n\n_Quick sizes: a smoke test of every benchmark. Start-up dominates these small inputs, so the "
+            "figures and verdicts here are not the issue's measurements; run without `--quick` for those._"
+        )
     return "\n\n".join([head, summary, *rep.parts]) + "\n"
 
 
