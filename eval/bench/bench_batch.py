@@ -274,7 +274,7 @@ def main() -> None:
         print(c, flush=True)
 
     model = args.model or "models/tagger-minilm (shipped)"
-    cmd = "nice python eval/bench/bench_batch.py " + " ".join(a for a in sys.argv[1:] if a != "--results")
+    cmd = "python eval/bench/bench_batch.py " + " ".join(a for a in sys.argv[1:] if a != "--results")
     lines = [f"## tagger batch ({time.strftime('%Y-%m-%d')})", "",
              f"Command: `{cmd.strip()}`", "",
              f"Archive: {args.n} generated transcripts (authored corpus, csv/txt/json/jsonl/vtt/srt, "
