@@ -93,8 +93,8 @@ class Classifier:
 
     def _backend(self, o: EngineOptions):
         device = o.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+        if device == "auto":  # an explicit ONNX backend means the CPU, GPU or not
+            device = "cuda" if torch.cuda.is_available() and not o.backend.startswith("onnx") else "cpu"
         if o.backend == "torch" or (o.backend == "auto" and device == "cuda"):
             return TorchEncoder(self.model.encoder, device)
         if device == "cuda":

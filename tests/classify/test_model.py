@@ -103,6 +103,24 @@ def test_onnx_paths_agree_with_torch(shipped_model, torch_clf, sessions):
     assert agree >= ONNX_INT8_DECISION_AGREEMENT
 
 
+# The CUDA path runs the encoder in bf16: same kind of tolerance as int8 (checked on an H100).
+CUDA_BF16_P99_ABS = 0.1
+CUDA_BF16_MEAN_ABS = 0.02
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_bf16_path_agrees_with_cpu(shipped_model, torch_clf, sessions):
+    gpu = load_classifier(shipped_model, options=EngineOptions(backend="torch", device="cuda"))
+    assert gpu.backend_name == "torch-cuda-bf16"
+    ref, out = torch_clf.scores(sessions), gpu.scores(sessions)
+    diffs = np.concatenate([np.abs(q.therapist - r.therapist).ravel() for r, q in zip(ref, out, strict=True)])
+    assert np.mean(diffs) <= CUDA_BF16_MEAN_ABS
+    assert np.quantile(diffs, 0.99) <= CUDA_BF16_P99_ABS
+    assert (_decisions(torch_clf, ref) == _decisions(gpu, out)).mean() >= ONNX_INT8_DECISION_AGREEMENT
+    talk = np.concatenate([np.abs(q.talk - r.talk).ravel() for r, q in zip(ref, out, strict=True)])
+    assert np.mean(talk) <= CUDA_BF16_MEAN_ABS
+
+
 def test_long_turn_keeps_evidence_sentence(torch_clf):
     from tagger.types import Session, Utterance
 
