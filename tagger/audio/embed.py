@@ -111,16 +111,10 @@ def mel_frames(wav: np.ndarray) -> np.ndarray:
     n_frames = 1 + (len(x) - N_FFT) // HOP
     if n_frames <= 0:
         return np.zeros((0, N_MELS), dtype=np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(x, N_FFT)[::HOP][:n_frames]  # a view: no copy
-    out = np.empty((n_frames, N_MELS), dtype=np.float32)
-    # ~1 min of frames at a time: the FFT's temporaries (~30 MB per audio minute) stay bounded
-    for a in range(0, n_frames, _CHUNK_FRAMES):
-        spec = np.fft.rfft(frames[a : a + _CHUNK_FRAMES] * _hann(), axis=1)
-        out[a : a + _CHUNK_FRAMES] = (spec.real**2 + spec.imag**2).astype(np.float32) @ _mel_filters().T
-    return out
-
-
-_CHUNK_FRAMES = 6000
+    frames = np.lib.stride_tricks.sliding_window_view(x, N_FFT)[::HOP][:n_frames]
+    spec = np.fft.rfft(frames * _hann(), axis=1)
+    power = (spec.real**2 + spec.imag**2).astype(np.float32)
+    return power @ _mel_filters().T
 
 
 @lru_cache(maxsize=1)
