@@ -208,12 +208,10 @@ def audio(session_id: str, request: Request, user: ApiUser, db: Db,
           s: Settings) -> FileResponse:
     """The uploaded recording (supports Range requests for seeking)."""
     rec = service.get_session(db, user, session_id)
-    path = service.audio_path(s, rec)
+    path = service.audio_for_playback(db, s, user, rec, request.headers.get("range"))
     if path is None:
         raise HTTPException(404, "this session has no audio (a transcript, or deleted by the retention setting)")
-    if "range" not in request.headers or request.headers["range"].startswith("bytes=0-"):
-        audit.record(db, user, "view", rec.id, "audio")
-        db.commit()
+    db.commit()
     return FileResponse(path, headers={"Cache-Control": "private, no-store"})
 
 

@@ -207,12 +207,10 @@ def export(session_id: str, fmt: str, user: PageUser, db: Db) -> Response:
 def audio(request: Request, session_id: str, user: PageUser, db: Db,
           s: Settings) -> FileResponse:
     rec = service.get_session(db, user, session_id)
-    path = service.audio_path(s, rec)
+    path = service.audio_for_playback(db, s, user, rec, request.headers.get("range"))
     if path is None:
         raise service.NotFound(session_id)
-    if request.headers.get("range", "bytes=0-").startswith("bytes=0-"):
-        audit.record(db, user, "view", rec.id, "audio")
-        db.commit()
+    db.commit()
     return FileResponse(path, headers={"Cache-Control": "private, no-store"})
 
 

@@ -211,6 +211,16 @@ def audio_path(settings: WebSettings, rec: TherapySession) -> Path | None:
     return path if path.is_file() else None
 
 
+def audio_for_playback(db: Session, settings: WebSettings, user: User, rec: TherapySession,
+                       range_header: str | None) -> Path | None:
+    """The recording to stream (None: the session has none). A playback is audited once, on its first
+    request (no Range, or one from byte 0), not on every seek or chunk the player asks for."""
+    path = audio_path(settings, rec)
+    if path is not None and (range_header or "bytes=0-").startswith("bytes=0-"):
+        audit.record(db, user, "view", rec.id, "audio")
+    return path
+
+
 def delete_session(db: Session, settings: WebSettings, user: User, rec: TherapySession) -> None:
     """Delete the session, its files (audio included), jobs and note versions; the audit log keeps a row."""
     folder = storage.session_dir(settings.uploads_dir, rec.id)
