@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import time
 from pathlib import Path
 
 from tagger.classify.artifact import DEFAULT_MODEL_DIR
@@ -73,11 +74,17 @@ def run(args: argparse.Namespace) -> int:
     )
     bar = tqdm(total=None, desc="train", unit="step", file=sys.stderr, disable=None)
 
+    t_start = time.monotonic()
+    last_stage = [""]
+
     def progress(stage: str, step: int, total: int) -> None:
         bar.total = total
         bar.set_description(stage)
         bar.n = step
         bar.refresh()
+        if bar.disable and stage != last_stage[0]:  # no terminal (a log file): one line per stage
+            last_stage[0] = stage
+            print(f"{stage} from step {step}/{total}, {time.monotonic() - t_start:.0f} s", file=sys.stderr, flush=True)
 
     # recorded in the model card: the options as typed after `tagger train`
     given = sys.argv[sys.argv.index("train") + 1 :] if "train" in sys.argv else []
