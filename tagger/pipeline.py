@@ -5,7 +5,7 @@ Stages are composed from one :class:`PipelineConfig`; models load lazily, once p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +17,8 @@ from tagger.segment import DEFAULT_SPACY_MODEL, Segmenter
 from tagger.types import Session, TaggedUtterance
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+GROUP_UTTERANCES = 4096  # big enough for full encoder batches, small enough to keep memory flat
 
 
 @dataclass(frozen=True)
@@ -82,5 +84,36 @@ class Pipeline:
         info = self.run_info
         return [SessionResult(s, tuple(t), info) for s, t in zip(sessions, tagged, strict=True)]
 
+    def tag_iter(
+        self, sessions: Sequence[Session], progress: Progress | None = None, group_utterances: int = GROUP_UTTERANCES
+    ) -> Iterator[SessionResult]:
+        """Like :meth:`tag`, in groups of whole sessions of about ``group_utterances``: results come
+        out in input order as each group is done, so memory does not grow with the input."""
+        total = sum(len(s.utterances) for s in sessions)
+        done = 0
+        for group in session_groups(sessions, group_utterances):
+            n = sum(len(s.utterances) for s in group)
+
+            def scaled(stage: str, d: int, t: int, base: int = done, n: int = n) -> None:
+                if progress:
+                    progress(stage, base + min(n, d * n // max(t, 1)), total)
+
+            yield from self.tag(group, scaled)
+            done += n
+
     def tag_file(self, path: str | Path, progress: Progress | None = None) -> list[SessionResult]:
         return self.tag(self.read(path), progress)
+
+
+def session_groups(sessions: Sequence[Session], group_utterances: int) -> Iterator[list[Session]]:
+    """Consecutive runs of whole sessions holding about ``group_utterances`` utterances each."""
+    group: list[Session] = []
+    size = 0
+    for s in sessions:
+        group.append(s)
+        size += len(s.utterances)
+        if size >= group_utterances:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group

@@ -86,3 +86,23 @@ def test_bad_input_file(tmp_path, capsys):
     assert main(["tag", str(bad), "-o", str(tmp_path / "o.jsonl")]) == 2
     err = capsys.readouterr().err
     assert "line 2" in err and "narrator" in err
+
+
+def test_tagging_in_groups_matches_one_call(data_samples):
+    """`tagger tag` streams groups of whole sessions (flat memory); the labels do not depend on the grouping."""
+    from tagger.pipeline import Pipeline, session_groups
+
+    pipe = Pipeline()
+    sessions = [s for name in ("cbt_session.csv", "mi_session.txt", "annomi_style.csv") for s in pipe.read(data_samples / name)]
+    sizes = [len(s.utterances) for s in sessions]
+    assert [len(g) for g in session_groups(sessions, min(sizes))] == [1] * len(sessions)
+    whole = pipe.tag(sessions)
+    seen: list[tuple[int, int]] = []
+    grouped = list(pipe.tag_iter(sessions, lambda stage, d, t: seen.append((d, t)), group_utterances=min(sizes)))
+    assert [r.session.session_id for r in grouped] == [s.session_id for s in sessions]
+    for a, b in zip(whole, grouped, strict=True):
+        assert [set(u.codes) for u in a.tagged] == [set(u.codes) for u in b.tagged]  # order: by score
+        for ua, ub in zip(a.tagged, b.tagged, strict=True):
+            assert ua.scores.keys() == ub.scores.keys()
+            assert max(abs(ua.scores[k] - ub.scores[k]) for k in ua.scores) < 1e-5
+    assert seen[-1] == (sum(sizes), sum(sizes)) and [d for d, _ in seen] == sorted(d for d, _ in seen)

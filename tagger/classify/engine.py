@@ -1,7 +1,10 @@
 """Batched inference: sessions in, calibrated scores and tagged utterances out.
 
-All utterances of all sessions are tokenized in one call, encoded once in length-sorted
-batches (dynamic padding), then every session runs through the sequence layer and heads.
+Utterances are tokenized and encoded in length-sorted batches (dynamic padding), each distinct
+text once, then every session runs through the sequence layer and heads. Batches span all sessions
+of a call, except on ONNX int8, whose dynamic quantization makes a vector depend on its batch
+neighbours: there each session is encoded on its own, so its scores never depend on what else was
+tagged with it (tests/test_cli_tag.py checks grouping does not change scores).
 """
 
 from __future__ import annotations
@@ -106,6 +109,19 @@ class Classifier:
             export_onnx(self.model.encoder, path, quantize=quant)
         return OnnxEncoder(path, o.threads or len(os.sched_getaffinity(0)))
 
+    def _encoding_groups(self, sessions: Sequence[Session]) -> list[list[int]]:
+        """Flat utterance positions encoded together. All of them, unless the backend's output depends
+        on batch neighbours (ONNX int8): then session by session (a session and its sentence split
+        share a session id), so a session's scores do not depend on what else is tagged with it."""
+        if getattr(self.encoder, "batch_invariant", True):
+            return [list(range(sum(len(s.utterances) for s in sessions)))]
+        groups: dict[str, list[int]] = {}
+        k = 0
+        for s in sessions:
+            groups.setdefault(s.session_id, []).extend(range(k, k + len(s.utterances)))
+            k += len(s.utterances)
+        return list(groups.values())
+
     def _empty(self) -> SessionScores:
         return SessionScores(
             np.zeros((0, len(self.config.therapist_labels))), np.zeros((0, 4)), np.zeros((0, 3)), np.zeros(0)
@@ -121,25 +137,31 @@ class Classifier:
         texts = [u.text for s in sessions for u in s.utterances]
         if not texts:
             return []
-        # Each distinct text is encoded once: sessions repeat short turns ("Yeah.", "Mm-hmm."), and
-        # tag_sessions scores whole turns and their sentence split together, sharing the unsplit ones.
-        first: dict[str, int] = {}
-        which = np.fromiter((first.setdefault(t, len(first)) for t in texts), np.int64, len(texts))
-        unique_ids = tokenize(self.tokenizer, list(first), self.config.max_tokens)
-        ids = [unique_ids[j] for j in which]
+        ids: list[np.ndarray] = [np.zeros(0, np.int64)] * len(texts)
+        pooled = torch.zeros((len(texts), self.hidden))
+        groups = self._encoding_groups(sessions)
+        total = sum(len({texts[i] for i in g}) for g in groups)
         done = [0]
 
         def encode(i: np.ndarray, m: np.ndarray) -> torch.Tensor:
             out = self.encoder(i, m)
             done[0] += len(i)
             if progress:
-                progress(done[0], len(unique_ids))
+                progress(done[0], total)
             return out
 
         max_batch, max_tokens = self.options.batch_limits(self.backend_name)
-        pooled = encode_all(encode, unique_ids, self.hidden, max_batch=max_batch, max_tokens_per_batch=max_tokens)
-        pooled = pooled.cpu()  # on CUDA: the one device -> host copy (and wait) of the call
-        pooled = pooled[torch.from_numpy(which)]
+        for g in groups:
+            # Each distinct text is encoded once: sessions repeat short turns ("Yeah.", "Mm-hmm."), and
+            # tag_sessions scores whole turns and their sentence split together, sharing the unsplit ones.
+            first: dict[str, int] = {}
+            which = np.fromiter((first.setdefault(texts[i], len(first)) for i in g), np.int64, len(g))
+            unique_ids = tokenize(self.tokenizer, list(first), self.config.max_tokens)
+            vecs = encode_all(encode, unique_ids, self.hidden, max_batch=max_batch, max_tokens_per_batch=max_tokens)
+            vecs = vecs.cpu()  # on CUDA: the one device -> host copy (and wait) of the group
+            pooled[torch.from_numpy(np.asarray(g))] = vecs[torch.from_numpy(which)].float()
+            for i, j in zip(g, which, strict=True):
+                ids[i] = unique_ids[j]
         inputs, starts, k = [], [], 0
         for s in sessions:
             n = len(s.utterances)

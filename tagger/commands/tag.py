@@ -77,14 +77,13 @@ def run(args: argparse.Namespace) -> int:
             bar.n = min(done, total)
             bar.refresh()
 
-        results = pipe.tag(sessions, progress)
-    with atomic_writer(args.output) as fh:
-        for r in results:
-            fh.writelines(jsonl_lines(r.tagged))
+        with atomic_writer(args.output) as fh:
+            for r in pipe.tag_iter(sessions, progress):  # group by group: memory stays flat
+                fh.writelines(jsonl_lines(r.tagged))
     if args.output != "-":
         print(
-            f"tagged {total} utterances in {len(results)} session(s) -> {args.output} "
-            f"(model {results[0].run.model_name}, {results[0].run.backend})",
+            f"tagged {total} utterances in {len(sessions)} session(s) -> {args.output} "
+            f"(model {pipe.run_info.model_name}, {pipe.run_info.backend})",
             file=sys.stderr,
         )
     return 0
