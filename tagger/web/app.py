@@ -23,6 +23,7 @@ from tagger.web.db import make_engine, migrate, session_factory
 from tagger.web.deps import LoginRequired
 from tagger.web.process import Processor
 from tagger.web.storage import UploadTooLarge
+from tagger.web.throttle import LoginThrottle
 from tagger.web.worker import Worker
 
 HERE = Path(__file__).resolve().parent
@@ -121,6 +122,7 @@ def create_app(settings: WebSettings, *, start_worker: bool = True) -> FastAPI:
                   description="Psychotherapy session tagging and evidence-linked progress notes. Authenticate with "
                               "`Authorization: Bearer <token>` (create a token with `tagger users token USER`).")
     app.state.settings, app.state.db_factory, app.state.worker = settings, factory, worker
+    app.state.login_throttle = LoginThrottle()
     app.add_middleware(SessionMiddleware, secret_key=secret_key(settings.data_dir), session_cookie="tagger_session",
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=settings.secure_cookies)
     app.add_middleware(_BodyLimit, limit=settings.max_upload_bytes + 1024 * 1024)  # + room for the form fields

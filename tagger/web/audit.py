@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from tagger.web.models import AuditEvent, User
 
-ACTIONS = ("login", "login_failed", "logout", "upload", "view", "export", "edit", "sign", "delete", "retry",
+ACTIONS = ("login", "login_failed", "login_throttled", "logout", "upload", "view", "export", "edit", "sign", "delete", "retry",
            "token_created", "token_revoked", "processed", "failed", "audio_deleted")
 
 

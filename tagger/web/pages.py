@@ -17,6 +17,7 @@ from tagger.note import NOTE_FORMATS, Section, Statement
 from tagger.web import audit, auth, csrf, jobs, present, service
 from tagger.web.deps import Db, PageUser, Settings, session_version
 from tagger.web.models import User
+from tagger.web.throttle import LoginThrottle
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 router = APIRouter(include_in_schema=False)
@@ -70,12 +71,25 @@ def login_form(request: Request, next: str = "/sessions") -> HTMLResponse:
 def login(*, request: Request, db: Db, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = "/sessions", csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    keys = (f"user:{username.strip().lower()}", f"ip:{request.client.host if request.client else '-'}")
+    verdict = throttle.check(*keys)
+    if not verdict.allowed:
+        audit.record(db, auth.find_user(db, username.strip()), "login_throttled", None, keys[1])
+        db.commit()
+        minutes = -(-verdict.retry_after_s // 60)
+        response = render(request, "login.html", status=429, next=_local(next),
+                          error=f"too many failed sign-ins; try again in {minutes} minute{'s' * (minutes != 1)}")
+        response.headers["Retry-After"] = str(verdict.retry_after_s)
+        return response
     user = auth.authenticate(db, username.strip(), password)
     if user is None:
+        throttle.failed(*keys)
         known = auth.find_user(db, username.strip())
         audit.record(db, known, "login_failed", None, "" if known else "unknown user name")
         db.commit()
         return render(request, "login.html", status=401, next=_local(next), error="wrong user name or password")
+    throttle.succeeded(keys[0])
     request.session.clear()  # a new session at sign-in (no fixation), with a fresh CSRF token
     request.session.update(uid=user.id, ver=session_version(user))
     audit.record(db, user, "login")

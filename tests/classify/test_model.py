@@ -15,7 +15,8 @@ from tagger.segment import Segmenter
 from tagger.taxonomy import CLIENT_TALK_CODES, MAIN_BEHAVIOURS, load_taxonomy
 
 # Stated tolerance of the int8 CPU path. int8 dynamic quantization scales activations per batch, so a
-# score moves a little with its batch mates. Measured on 3,000 AnnoMI utterances: therapist-code max 0.26,
+# score moves a little with its batch mates (the engine batches int8 session by session, so that
+# a session's scores never depend on other sessions). Measured on 3,000 AnnoMI utterances: therapist-code max 0.26,
 # mean 0.007; on the test samples a talk-type score moved 0.36. What matters holds: authored dev
 # macro-F1 0.487 (int8) vs 0.489 (torch).
 ONNX_INT8_MAX_ABS = 0.5  # any single score (sanity bound: no score flips outright)
