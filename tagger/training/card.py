@@ -58,6 +58,8 @@ def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
         "  therapist codes and the risk flag are *unobserved* there and masked out of the loss and the metrics.",
         "- `authored`: original invented sessions written and labelled by the tagger developers (`training/data/authored`,",
         "  guide `training/ANNOTATION.md`); one annotator, so dev scores on it are in-distribution and optimistic.",
+        "  In the committed split (`training/splits/authored.json`) dev is 17 sessions of the first writing round; the",
+        "  second round went to train and calib only (see the guide's *Rounds and splits*).",
         "",
         "## Dev metrics",
         "",

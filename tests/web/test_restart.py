@@ -17,15 +17,16 @@ from fastapi.testclient import TestClient
 from web_helpers import WebEnv, make_users, web_settings
 from web_server import free_port, wait_up
 
-from tagger.web import create_app
+from tagger.web import WebSettings, create_app
 from tagger.web.db import make_engine, session_factory
 from tagger.web.models import AuditEvent, Job, NoteVersion
 
 
-def start(data_dir: Path, port: int, log: Path) -> subprocess.Popen:
+def start(settings: WebSettings, port: int, log: Path) -> subprocess.Popen:
     env = dict(os.environ, TAGGER_WEB_JOB_LEASE_S="2")
+    db = ["--db-url", settings.db_url] if settings.db_url else []
     return subprocess.Popen(
-        [sys.executable, "-m", "tagger.cli", "serve", "--data-dir", str(data_dir), "--port", str(port)],
+        [sys.executable, "-m", "tagger.cli", "serve", "--data-dir", str(settings.data_dir), "--port", str(port), *db],
         env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
@@ -35,7 +36,7 @@ def test_job_survives_a_killed_server(tmp_path: Path, data_samples: Path) -> Non
     headers = {"Authorization": f"Bearer {tokens['alice']}"}
     port, log = free_port(), tmp_path / "server.log"
     url = f"http://127.0.0.1:{port}"
-    proc = start(settings.data_dir, port, log)
+    proc = start(settings, port, log)
     try:
         wait_up(url, proc=proc)
         with open(data_samples / "session_audio.mp3", "rb") as fh:
@@ -56,7 +57,7 @@ def test_job_survives_a_killed_server(tmp_path: Path, data_samples: Path) -> Non
         job = db.query(Job).filter_by(session_id=sid).one()
         assert (job.status, job.attempts) == ("running", 1), "killed too late: the job had finished"
 
-    proc = start(settings.data_dir, port, log)
+    proc = start(settings, port, log)
     try:
         wait_up(url, proc=proc)
         deadline = time.monotonic() + 180

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,9 +58,23 @@ def make_users(settings: WebSettings) -> dict[str, str]:
 
 
 def web_settings(data_dir: Path, **kw: object) -> WebSettings:
+    """Settings on ``data_dir``. With ``TAGGER_TEST_PG_URL`` set (a PostgreSQL server URL whose user may
+    create databases, e.g. ``postgresql://postgres@127.0.0.1:5433/postgres``), each call gets a fresh
+    database there instead of SQLite in the data dir."""
     kw.setdefault("secure_cookies", False)
     kw.setdefault("job_lease_s", 3.0)
+    if os.environ.get("TAGGER_TEST_PG_URL") and "db_url" not in kw:
+        kw["db_url"] = fresh_pg_database(os.environ["TAGGER_TEST_PG_URL"])
     return WebSettings(data_dir=data_dir, **kw)  # type: ignore[arg-type]
+
+
+def fresh_pg_database(server_url: str) -> str:
+    import psycopg
+
+    name = f"tagger_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server_url.rsplit("/", 1)[0] + "/" + name
 
 
 def login(client: TestClient, username: str, password: str = PASSWORD) -> None:
