@@ -93,7 +93,8 @@ def test_tagging_in_groups_matches_one_call(data_samples):
     from tagger.pipeline import Pipeline, session_groups
 
     pipe = Pipeline()
-    sessions = [s for name in ("cbt_session.csv", "mi_session.txt", "annomi_style.csv") for s in pipe.read(data_samples / name)]
+    names = ("cbt_session.csv", "mi_session.txt", "annomi_style.csv")
+    sessions = [s for name in names for s in pipe.read(data_samples / name)]
     sizes = [len(s.utterances) for s in sessions]
     assert [len(g) for g in session_groups(sessions, min(sizes))] == [1] * len(sessions)
     whole = pipe.tag(sessions)

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from tagger.web.models import AuditEvent, User
 
-ACTIONS = ("login", "login_failed", "login_throttled", "logout", "upload", "view", "export", "edit", "sign", "delete", "retry",
-           "token_created", "token_revoked", "processed", "failed", "audio_deleted")
+ACTIONS = ("login", "login_failed", "login_throttled", "logout", "upload", "view", "export", "edit", "sign", "delete",
+           "retry", "token_created", "token_revoked", "processed", "failed", "audio_deleted")
 
 
 def record(db: Session, user: User | None, action: str, session_id: str | None = None, detail: str = "") -> None:
