@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
@@ -31,6 +32,18 @@ def annomi_dir() -> Path:
     if not (ANNOMI_DIR / "AnnoMI-simple.csv").is_file() or not (ANNOMI_DIR / "AnnoMI-full.csv").is_file():
         pytest.skip(f"AnnoMI not found at {ANNOMI_DIR} (set TAGGER_ANNOMI_DIR)")
     return ANNOMI_DIR
+
+
+@pytest.fixture(scope="session")
+def annomi_slice(annomi_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first transcript of the shared AnnoMI-simple.csv, in its own columns (skipped without AnnoMI)."""
+    with (annomi_dir / "AnnoMI-simple.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    first = rows[1][0]
+    out = tmp_path_factory.mktemp("annomi") / "annomi_slice.csv"
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([rows[0], *(r for r in rows[1:] if r[0] == first)])
+    return out
 
 
 @pytest.fixture(scope="session", autouse=True)

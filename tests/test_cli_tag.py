@@ -16,7 +16,6 @@ SAMPLES = [
     ("dbt_session.json", []),
     ("grief_session.vtt", []),
     ("panic_session.srt", []),
-    ("annomi_style.csv", []),
 ]
 FIELDS = {
     "session_id",
@@ -45,6 +44,17 @@ def test_tag_every_sample_format(data_samples, tmp_path, name, extra):
         assert r["speaker"] in ("therapist", "client")
         assert (r["main_behaviour"] is None) == (r["speaker"] == "client")
         assert (r["client_talk"] is None) == (r["speaker"] == "therapist")
+
+
+def test_tag_annomi_format(annomi_slice, tmp_path):
+    """AnnoMI's own CSV (read from the shared folder, never copied into the repo) is detected and tagged."""
+    out = tmp_path / "annomi.jsonl"
+    assert main(["tag", str(annomi_slice), "-o", str(out)]) == 0
+    recs = [json.loads(line) for line in out.read_text().splitlines()]
+    with annomi_slice.open(newline="") as fh:
+        assert len(recs) == len(list(csv.DictReader(fh)))
+    for r in recs:
+        assert FIELDS <= r.keys() and r["speaker"] in ("therapist", "client")
 
 
 def test_csv_ids_and_order_are_kept(data_samples, tmp_path):
@@ -93,7 +103,7 @@ def test_tagging_in_groups_matches_one_call(data_samples):
     from tagger.pipeline import Pipeline, session_groups
 
     pipe = Pipeline()
-    names = ("cbt_session.csv", "mi_session.txt", "annomi_style.csv")
+    names = ("cbt_session.csv", "mi_session.txt", "dbt_session.json")
     sessions = [s for name in names for s in pipe.read(data_samples / name)]
     sizes = [len(s.utterances) for s in sessions]
     assert [len(g) for g in session_groups(sessions, min(sizes))] == [1] * len(sessions)

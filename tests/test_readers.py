@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,6 @@ SAMPLE_FILES = [
     ("dbt_session.json", (), 23, {"therapist", "client"}, True, True),
     ("grief_session.vtt", (), 23, {"Therapist", "Client"}, True, True),
     ("panic_session.srt", (), 20, {"Therapist", "Client"}, True, True),
-    ("annomi_style.csv", (), 22, {"therapist", "client"}, True, False),
     ("labeled_session.csv", (), 27, {"therapist", "client"}, False, False),
 ]
 
@@ -105,13 +105,19 @@ def test_srt_sample_prefixes_and_comma_times():
     assert u.text.startswith("On a scale of zero to ten") and not u.text.startswith("Therapist")
 
 
-def test_annomi_style_is_detected_from_header():
-    path = SAMPLES / "annomi_style.csv"
+def test_annomi_is_detected_from_header(annomi_slice: Path):
+    path = annomi_slice
     assert detect_format(path, path.read_text(encoding="utf-8")[:4096]) == "annomi"
     (s,) = read_transcript(path)
-    assert s.session_id == "smoking_demo"
-    assert [u.start for u in s.utterances[:2]] == [4.0, 12.0]
-    assert s.utterances[-1].start == 120.0
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert s.session_id == rows[0]["transcript_id"] and len(s.utterances) == len(rows)
+
+    def seconds(hms: str) -> float:
+        h, m, sec = hms.split(":")
+        return int(h) * 3600 + int(m) * 60 + float(sec)
+
+    assert [u.start for u in s.utterances] == [seconds(r["timestamp"]) for r in rows]
 
 
 def test_csv_with_several_sessions_keeps_order(tmp_path: Path):

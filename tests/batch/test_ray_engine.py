@@ -33,7 +33,7 @@ def test_ray_equals_local_small(tmp_path: Path, shipped_model: Path) -> None:
 def test_ray_equals_local_mixed_archive(tmp_path: Path, shipped_model: Path) -> None:
     inp = tmp_path / "in"
     write_small_transcripts(inp / "authored", 20, utterances=10)
-    for name in ("mi_session.txt", "grief_session.vtt", "dbt_session.json", "panic_session.srt", "annomi_style.csv"):
+    for name in ("mi_session.txt", "grief_session.vtt", "dbt_session.json", "panic_session.srt"):
         shutil.copy(DATA_SAMPLES / name, inp / name)
     write_bad_inputs(inp / "bad")
     local, ray = _both_engines(inp, tmp_path, ["--group-size", "4", "--workers", "2"])

@@ -126,13 +126,33 @@ def test_no_bootstrap(gold, pred_a, pred_b) -> None:
     assert ev.systems[0].averages[0].micro_f1_low is None and ev.comparisons == ()
 
 
-def test_human_ceiling_on_annomi_full(fixtures) -> None:
-    """annomi_full_multi.csv: transcript 7 coded by annotators 1 and 2, transcript 8 by 3.
+ANNOMI_FULL_MULTI = """\
+mi_quality,transcript_id,video_title,video_url,topic,utterance_id,interlocutor,timestamp,utterance_text,annotator_id,therapist_input_exists,therapist_input_subtype,reflection_exists,reflection_subtype,question_exists,question_subtype,main_therapist_behaviour,client_talk_type
+high,7,Invented demo A,https://example.org/a,smoking cessation,0,therapist,00:00:01,How have things been with the smoking?,1,False,n/a,False,n/a,True,open,question,n/a
+high,7,Invented demo A,https://example.org/a,smoking cessation,1,client,00:00:04,I've cut down a bit.,1,n/a,n/a,n/a,n/a,n/a,n/a,n/a,change
+high,7,Invented demo A,https://example.org/a,smoking cessation,2,therapist,00:00:06,You've made a start.,1,False,n/a,True,simple,False,n/a,reflection,n/a
+high,7,Invented demo A,https://example.org/a,smoking cessation,3,client,00:00:08,But I still need one with my coffee.,1,n/a,n/a,n/a,n/a,n/a,n/a,n/a,sustain
+high,7,Invented demo A,https://example.org/a,smoking cessation,4,therapist,00:00:11,Some people find patches help.,1,True,information,False,n/a,False,n/a,therapist_input,n/a
+high,7,Invented demo A,https://example.org/a,smoking cessation,5,therapist,00:00:14,Okay.,1,False,n/a,False,n/a,False,n/a,other,n/a
+high,7,Invented demo A,https://example.org/a,smoking cessation,0,therapist,00:00:01,How have things been with the smoking?,2,False,n/a,False,n/a,True,open,question,n/a
+high,7,Invented demo A,https://example.org/a,smoking cessation,1,client,00:00:04,I've cut down a bit.,2,n/a,n/a,n/a,n/a,n/a,n/a,n/a,change
+high,7,Invented demo A,https://example.org/a,smoking cessation,2,therapist,00:00:06,You've made a start.,2,False,n/a,True,complex,False,n/a,reflection,n/a
+high,7,Invented demo A,https://example.org/a,smoking cessation,3,client,00:00:08,But I still need one with my coffee.,2,n/a,n/a,n/a,n/a,n/a,n/a,n/a,neutral
+high,7,Invented demo A,https://example.org/a,smoking cessation,4,therapist,00:00:11,Some people find patches help.,2,True,advice,False,n/a,False,n/a,therapist_input,n/a
+high,7,Invented demo A,https://example.org/a,smoking cessation,5,therapist,00:00:14,Okay.,2,False,n/a,False,n/a,False,n/a,other,n/a
+low,8,Invented demo B,https://example.org/b,reducing alcohol consumption,0,therapist,00:00:02,What would you like to talk about?,3,False,n/a,False,n/a,True,open,question,n/a
+low,8,Invented demo B,https://example.org/b,reducing alcohol consumption,1,client,"00:00:05","My drinking, I guess.",3,n/a,n/a,n/a,n/a,n/a,n/a,n/a,neutral
+"""  # invented rows in AnnoMI-full's columns (no AnnoMI text)
+
+
+def test_human_ceiling_on_annomi_full(fixtures, tmp_path) -> None:
+    """ANNOMI_FULL_MULTI: transcript 7 coded by annotators 1 and 2, transcript 8 by 3.
 
     Annotators disagree on u2 (simple vs complex), u3 (sustain vs neutral), u4 (information vs
     advice). The model says open, change, complex, neutral, information, and question for "Okay."
     """
-    gold = read_labeled(fixtures / "annomi_full_multi.csv")
+    (tmp_path / "annomi_full_multi.csv").write_text(ANNOMI_FULL_MULTI, encoding="utf-8")
+    gold = read_labeled(tmp_path / "annomi_full_multi.csv")
     ev = evaluate(gold, {"m": read_predictions(fixtures / "pred_annomi.jsonl")}, options=EvalOptions(n_resamples=0))
     r = ev.systems[0]
     assert [c.label for c in r.therapist_codes] == [
