@@ -83,3 +83,21 @@ def test_every_session_has_metadata_and_one_split(corpus):
     assert len(ids) == len(set(ids)) and set(ids) == set(meta)
     assert {r["practice_quality"] for r in meta.values()} <= {"good", "mixed", "poor"}
     assert {"poor", "good"} <= {r["practice_quality"] for r in meta.values()}
+
+
+def test_second_annotation_covers_the_dev_split_blind_copy():
+    """training/data/authored_second: a second annotator's labels of exactly the dev sessions, same utterances."""
+    import json
+
+    from tagger.io.labeled import read_labeled
+    from tagger.training.data import AUTHORED_DIR, SPLITS_DIR
+
+    second = {ls.session_id: ls for ls in read_labeled(AUTHORED_DIR.parent / "authored_second", fmt="codes")}
+    dev = json.loads((SPLITS_DIR / "authored.json").read_text())["dev"]
+    assert sorted(second) == sorted(dev)
+    for sid, ls in second.items():
+        first = read_labeled(AUTHORED_DIR / f"{sid}.csv", fmt="codes")[0]
+        assert [(u.utterance_id, u.speaker, u.text) for u in ls.session.utterances] == [
+            (u.utterance_id, u.speaker, u.text) for u in first.session.utterances
+        ]
+        assert set(ls.labels) == {u.utterance_id for u in ls.session.utterances}

@@ -37,6 +37,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--gold-format", choices=("annomi", "codes", "jsonl"), help="gold format (default: detected)")
     p.add_argument(
+        "--also-gold",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="another annotator's labels of the same transcripts (repeatable): adds the human ceiling, "
+        "annotator vs annotator next to each system vs every annotator",
+    )
+    p.add_argument(
         "--pred",
         type=Path,
         action="append",
@@ -104,6 +113,31 @@ def _select_split(gold: list[LabeledSession], split: str | None, splits: Path | 
     return chosen
 
 
+def with_other_annotators(
+    gold: list[LabeledSession], others: Sequence[tuple[str, list[LabeledSession]]]
+) -> list[LabeledSession]:
+    """The gold sessions with every annotator's labels: the gold's own (``gold``, or its annotators
+    when it has several) and each named other file's, for the sessions that file covers."""
+    by_name = {name: {ls.session_id: ls for ls in other} for name, other in others}
+    if not any(g.session_id in b for g in gold for b in by_name.values()):
+        raise InputError("--also-gold covers none of the gold sessions: are they labels of the same transcripts?")
+    out = []
+    for g in gold:
+        anns = dict(g.annotations) or {"gold": g.labels}
+        for name, b in by_name.items():
+            other = b.get(g.session_id)
+            if other is None:
+                continue
+            if [u.utterance_id for u in other.session.utterances] != [u.utterance_id for u in g.session.utterances]:
+                raise InputError(
+                    f"--also-gold {name}: session {g.session_id} does not have the gold's utterance ids; "
+                    "both annotators must label the same utterances"
+                )
+            anns[name] = other.labels
+        out.append(replace(g, annotations=anns) if len(anns) > 1 else g)
+    return out
+
+
 def _names(paths: Sequence[Path], given: Sequence[str]) -> list[str]:
     if given and len(given) != len(paths):
         raise InputError(f"{len(given)} --name for {len(paths)} --pred: give one name per prediction file, in order")
@@ -149,6 +183,11 @@ def run(args: argparse.Namespace) -> int:
     ev = Evaluation(gold=None, n_gold_sessions=0, options=options, systems=())
     if args.gold is not None:
         gold = _select_split(read_labeled(args.gold, fmt=args.gold_format), args.split, args.splits)
+        if args.also_gold:
+            names = _names(args.also_gold, [])
+            gold = with_other_annotators(
+                gold, [(n, read_labeled(p, fmt=args.gold_format)) for n, p in zip(names, args.also_gold, strict=True)]
+            )
         if not gold:
             raise InputError(f"{args.gold}: no gold sessions to score")
         if args.model is not None:

@@ -189,3 +189,26 @@ def test_model_option(fixtures: Path, tmp_path: Path) -> None:
     )
     data = json.loads((out / "report.json").read_text())
     assert data["systems"][0]["name"] == "model" and (out / "predictions-model.jsonl").is_file()
+
+
+def test_second_annotator_adds_the_human_ceiling(fixtures: Path, tmp_path: Path) -> None:
+    second = tmp_path / "second.csv"
+    rows = (fixtures / "gold_codes.csv").read_text().splitlines()
+    # the second annotator disagrees on one reflection and on one talk type
+    rows = [r.replace("You're worn out.,complex_reflection", "You're worn out.,simple_reflection") for r in rows]
+    rows = [r.replace("I just want it to stop.\",sustain_talk", "I just want it to stop.\",neutral") for r in rows]
+    second.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "r"
+    args = ["eval", "--gold", str(fixtures / "gold_codes.csv"), "--pred", str(fixtures / "pred_a.jsonl")]
+    assert main([*args, "--also-gold", str(second), "-o", str(out), "--bootstrap", "0"]) == 0
+    system = json.loads((out / "report.json").read_text())["systems"][0]
+    rows = {(r["task"], r["metric"]): r for r in system["human_ceiling"]["rows"]}
+    assert system["human_ceiling"]["annotators"] == ["gold", "second"]
+    talk = rows[("client_talk", "agreement")]
+    assert 0.0 < talk["human"] < 1.0 and talk["human_n"] > 0
+    # without it there is no ceiling, and a file of other transcripts is refused
+    assert main([*args, "-o", str(tmp_path / "r2"), "--bootstrap", "0"]) == 0
+    assert json.loads((tmp_path / "r2" / "report.json").read_text())["systems"][0]["human_ceiling"] is None
+    other = tmp_path / "other.csv"
+    other.write_text("session_id,utterance_id,speaker,text,codes\nzz,0,therapist,Hello.,other\n")
+    assert main([*args, "--also-gold", str(other), "-o", str(tmp_path / "r3")]) == 2
