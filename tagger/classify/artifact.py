@@ -2,8 +2,11 @@
 
 Directory layout::
 
-    config.json          labels, thresholds, temperatures, base model and its sha256, training record
+    config.json          labels, thresholds, temperatures, fusion weights, base model and its sha256,
+                         training record
     adapter.safetensors  LoRA matrices + sequence layer + heads (float16)
+    lexical.json/.npz    the TF-IDF + logistic-regression model fused with the network (when ``fusion``
+                         gives it a weight; see :mod:`tagger.classify.lexical`)
     README.md            model card
 
 A missing, partial or mismatched artifact raises :class:`ModelError`; nothing falls back to
@@ -23,6 +26,7 @@ from torch import nn
 
 from tagger.classify.base_model import resolve_base_model, weights_digest
 from tagger.classify.labels import LabelSpace
+from tagger.classify.lexical import LexicalModel
 from tagger.classify.lora import LoRALinear, inject_lora, merge_lora
 from tagger.classify.net import ContextHeads, NetShape, load_encoder
 from tagger.errors import ModelError
@@ -47,6 +51,7 @@ class ModelConfig:
     gru_hidden: int = 192
     thresholds: dict[str, float] = field(default_factory=dict)
     temperatures: dict[str, float] = field(default_factory=dict)
+    fusion: dict[str, float] = field(default_factory=dict)  # lexical model's weight per head; {}: network only
     review_margin: float = 0.1
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -78,6 +83,7 @@ class LoadedModel:
     heads: ContextHeads
     base_dir: Path
     artifact_dir: Path
+    lexical: LexicalModel | None = None
 
 
 def build_trainable(
@@ -109,9 +115,15 @@ def adapter_state(encoder: nn.Module, heads: ContextHeads) -> dict[str, torch.Te
     return {k: v.detach().to(torch.float16).contiguous() for k, v in state.items()}
 
 
-def save_artifact(out_dir: Path, config: ModelConfig, encoder: nn.Module, heads: ContextHeads) -> Path:
+def save_artifact(
+    out_dir: Path, config: ModelConfig, encoder: nn.Module, heads: ContextHeads, lexical: LexicalModel | None = None
+) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     save_file(adapter_state(encoder, heads), str(out_dir / "adapter.safetensors"))
+    for stale in ("lexical.json", "lexical.npz"):
+        (out_dir / stale).unlink(missing_ok=True)
+    if lexical is not None:
+        lexical.save(out_dir)
     (out_dir / "config.json").write_text(config.to_json() + "\n", encoding="utf-8")
     return out_dir
 
@@ -168,4 +180,9 @@ def load_artifact(
     except RuntimeError as exc:
         raise ModelError(f"{w_path}: heads do not fit this config: {exc}") from None
     merge_lora(encoder)
-    return LoadedModel(config, encoder.eval(), heads.eval(), base_dir, d)
+    lexical = None
+    if any(w > 0 for w in config.fusion.values()):
+        if not (d / "lexical.json").is_file():
+            raise ModelError(f"{d}: config.json fuses a lexical model but lexical.json/.npz are missing; retrain")
+        lexical = LexicalModel.load(d)
+    return LoadedModel(config, encoder.eval(), heads.eval(), base_dir, d, lexical)

@@ -40,17 +40,35 @@ def session_inputs(ids: Sequence[np.ndarray], texts: Sequence[str], speakers: Se
     return SessionInputs(tuple(ids), session_features(list(texts), list(speakers)), prev_other_index(list(speakers)))
 
 
-def length_batches(lengths: np.ndarray, max_batch: int, max_tokens_per_batch: int) -> list[np.ndarray]:
-    """Indices sorted by length, cut into batches bounded by count and padded-token budget."""
+def length_batches(
+    lengths: np.ndarray,
+    max_batch: int,
+    max_tokens_per_batch: int,
+    *,
+    max_padding: float | None = None,
+    min_batch: int = 8,
+) -> list[np.ndarray]:
+    """Indices sorted by length, cut into batches bounded by count and padded-token budget.
+
+    With ``max_padding``, a batch of at least ``min_batch`` is also cut before padding would exceed
+    that share of its real tokens: a few hundred texts of mixed length (one session) then spend
+    their time on tokens, not on padding, at the price of a few more, smaller batches.
+    """
     order = np.argsort(lengths, kind="stable")
-    batches, cur, cur_max = [], [], 0
+    batches, cur, cur_max, cur_sum = [], [], 0, 0
     for i in order:
         n = int(lengths[i])
-        if cur and (len(cur) >= max_batch or max(cur_max, n) * (len(cur) + 1) > max_tokens_per_batch):
+        padded = max(cur_max, n) * (len(cur) + 1)
+        if cur and (
+            len(cur) >= max_batch
+            or padded > max_tokens_per_batch
+            or (max_padding is not None and len(cur) >= min_batch and padded > (1 + max_padding) * (cur_sum + n))
+        ):
             batches.append(np.asarray(cur))
-            cur, cur_max = [], 0
+            cur, cur_max, cur_sum = [], 0, 0
         cur.append(i)
         cur_max = max(cur_max, n)
+        cur_sum += n
     if cur:
         batches.append(np.asarray(cur))
     return batches
@@ -67,13 +85,19 @@ def pad_ids(seqs: Sequence[np.ndarray], pad_id: int = 0) -> tuple[np.ndarray, np
 
 
 def encode_all(
-    encode: EncodeFn, seqs: Sequence[np.ndarray], hidden: int, *, max_batch: int = 128, max_tokens_per_batch: int = 8192
+    encode: EncodeFn,
+    seqs: Sequence[np.ndarray],
+    hidden: int,
+    *,
+    max_batch: int = 128,
+    max_tokens_per_batch: int = 8192,
+    max_padding: float | None = None,
 ) -> torch.Tensor:
     """Pooled vectors (N, H) for every sequence, computed in length-sorted batches."""
     lengths = np.fromiter((len(s) for s in seqs), np.int64, len(seqs))
     parts: list[torch.Tensor] = []
     order: list[np.ndarray] = []
-    for idx in length_batches(lengths, max_batch, max_tokens_per_batch):
+    for idx in length_batches(lengths, max_batch, max_tokens_per_batch, max_padding=max_padding):
         ids, mask = pad_ids([seqs[i] for i in idx])
         parts.append(encode(ids, mask))
         order.append(idx)

@@ -41,7 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--lora-r", type=int, default=8)
     p.add_argument("--max-tokens", type=int, default=96)
-    p.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF + logistic regression baseline")
+    p.add_argument(
+        "--ema", type=float, default=None, help="keep an exponential moving average of the weights with this decay"
+    )
+    p.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="no TF-IDF + logistic-regression model: neither reported as the baseline nor fused (network only)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -71,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         lora_r=args.lora_r,
         lora_layers=args.lora_layers,
         max_tokens=args.max_tokens,
+        ema=args.ema,
     )
     bar = tqdm(total=None, desc="train", unit="step", file=sys.stderr, disable=None)
 

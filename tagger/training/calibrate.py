@@ -1,4 +1,4 @@
-"""Temperature scaling per head and per-code decision thresholds, fitted on the calib split."""
+"""Fitted on the calib split: fusion weights of the lexical model, temperatures per head, per-code thresholds."""
 
 from __future__ import annotations
 
@@ -62,6 +62,39 @@ def best_threshold(p: np.ndarray, y: np.ndarray, prior: float = 0.5, strength: f
     best = _GRID[np.flatnonzero(f1s >= f1s.max() - 1e-9)]
     t_best = float(np.median(best))
     return round((n_pos * t_best + strength * prior) / (n_pos + strength), 3)
+
+
+HEADS = ("therapist", "main", "talk", "risk")
+FUSION_GRID = np.round(np.arange(0.0, 0.801, 0.05), 2)
+
+
+def head_nll(logits: dict[str, np.ndarray], y: Targets, head: str) -> float:
+    """Negative log-likelihood of one head's observed entries at its best temperature."""
+    if head == "therapist":
+        m = y.therapist_mask.astype(bool)
+        return min(_bce(logits[head][m], y.therapist[m], t) for t in _TEMPS) if m.any() else 0.0
+    if head == "risk":
+        m = y.risk_mask > 0
+        return min(_bce(logits[head][m], y.risk[m], t) for t in _TEMPS) if m.any() else 0.0
+    gold = getattr(y, head)
+    k = gold != IGNORE
+    return min(_ce(logits[head][k], gold[k], t) for t in _TEMPS) if k.any() else 0.0
+
+
+def fuse(
+    net: dict[str, np.ndarray], lexical: dict[str, np.ndarray], weights: dict[str, float]
+) -> dict[str, np.ndarray]:
+    """(1 - w) * network logits + w * lexical log-odds (log-probabilities for main and talk), per head."""
+    return {h: (1.0 - weights.get(h, 0.0)) * z + weights.get(h, 0.0) * lexical[h] for h, z in net.items()}
+
+
+def fit_fusion(net: dict[str, np.ndarray], lexical: dict[str, np.ndarray], y: Targets) -> dict[str, float]:
+    """Per head, the lexical weight (grid 0..0.8) with the lowest calibrated NLL; ties go to less lexical."""
+    weights = {}
+    for head in HEADS:
+        nll = [head_nll({head: (1.0 - w) * net[head] + w * lexical[head]}, y, head) for w in FUSION_GRID]
+        weights[head] = float(FUSION_GRID[int(np.argmin(np.round(nll, 6)))])
+    return weights
 
 
 def calibrate(

@@ -23,6 +23,9 @@ def _get(m: dict[str, Any], corpus: str, key: str) -> str:
 
 def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
     dev, base = cfg.metrics.get("dev", {}), cfg.metrics.get("baseline_dev", {})
+    net = cfg.metrics.get("network_dev", {})
+    fused = any(w > 0 for w in cfg.fusion.values())
+    weights = ", ".join(f"{h} {w:.2f}" for h, w in cfg.fusion.items())
     rec = cfg.training
     lines = [
         f"# Model card: {cfg.name}",
@@ -38,9 +41,26 @@ def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
         f"{'all encoder layers' if cfg.lora_layers is None else f'the top {cfg.lora_layers} encoder layers'}; merged at load time.",
         f"- Context: a bidirectional GRU ({cfg.gru_hidden} per direction) over the session's utterance vectors, with the speaker",
         "  role, the vector of the previous other-speaker turn, and lexical-overlap features; four heads on top.",
+        *(
+            [
+                "- Fused with a lexical model: the TF-IDF + logistic-regression baseline below (utterance word uni/bigrams,",
+                "  the previous other-speaker turn's words, the same dialogue features; `tagger/classify/lexical.py`). Each head",
+                "  scores (1 - w) * network logit + w * lexical log-odds, w per head fitted on *calib* by log-loss",
+                f"  ({weights}).",
+            ]
+            if fused
+            else []
+        ),
+        *(
+            [f"- Shipped weights: an exponential moving average (decay {ema}) over the training steps."]
+            if (ema := rec.get("config", {}).get("ema")) is not None
+            else []
+        ),
         "- Scores are temperature-calibrated per head; therapist codes and `risk_indicator` use per-code thresholds;",
         "  both fitted on the *calib* split (never on dev).",
-        "- This folder holds only the adapter and heads (float16) and this config; the base comes from the PyPI package.",
+        "- This folder holds only the adapter and heads (float16)"
+        + (", the lexical model (`lexical.json`/`.npz`)" if fused else "")
+        + " and this config; the base comes from the PyPI package.",
         "",
         "## Data and splits",
         "Splits are by whole session (transcript), seeded, committed as id lists in `training/splits/`.",
@@ -59,24 +79,33 @@ def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
         "- `authored`: original invented sessions written and labelled by the tagger developers (`training/data/authored`,",
         "  guide `training/ANNOTATION.md`); one annotator, so dev scores on it are in-distribution and optimistic.",
         "  In the committed split (`training/splits/authored.json`) dev is 17 sessions of the first writing round; the",
-        "  second round went to train and calib only (see the guide's *Rounds and splits*).",
+        "  later rounds went to train and calib only (see the guide's *Rounds and splits*). A blind second annotation",
+        "  of the dev sessions (`training/data/authored_second`) measures how well two annotators agree on them, a",
+        "  ceiling for these dev figures (`tagger eval --also-gold`; the guide's *Second annotation of the dev split*).",
         "",
         "## Dev metrics",
         "",
         f"Reproduce: `{rec.get('command') or 'tagger train'}`",
         "",
-        "| metric | target | tagger | TF-IDF + LR baseline |",
-        "|---|---|---|---|",
+        "`tagger`: this model; `network alone`: its network without the lexical fusion, calibrated the same way;"
+        " baseline: the TF-IDF + logistic-regression model alone.",
+        "",
+        "| metric | target | tagger | network alone | TF-IDF + LR baseline |",
+        "|---|---|---|---|---|",
     ]
     for corpus, key, label, target in _HEADLINES:
         lines.append(
-            f"| {label} | {'>= ' + format(target, '.2f') if target else '-'} | {_get(dev, corpus, key)} | {_get(base, corpus, key)} |"
+            f"| {label} | {'>= ' + format(target, '.2f') if target else '-'} | {_get(dev, corpus, key)} | "
+            f"{_get(net, corpus, key)} | {_get(base, corpus, key)} |"
         )
-    risk = dev.get("authored", {}).get("risk_indicator")
-    brisk = base.get("authored", {}).get("risk_indicator")
-    if risk:
+
+    def risk_f1(m: dict[str, Any]) -> str:
+        r = m.get("authored", {}).get("risk_indicator")
+        return f"{r['f1']:.3f}" if r else "-"
+
+    if dev.get("authored", {}).get("risk_indicator"):
         lines.append(
-            f"| Authored corpus, client risk_indicator F1 | - | {risk['f1']:.3f} | {brisk['f1'] if brisk else '-'} |"
+            f"| Authored corpus, client risk_indicator F1 | - | {risk_f1(dev)} | {risk_f1(net)} | {risk_f1(base)} |"
         )
     for corpus in dev:
         per = dev[corpus].get("per_code", {})
@@ -87,14 +116,16 @@ def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
             "",
             f"### Per code, {corpus} dev",
             "",
-            "| code | support | P | R | F1 | baseline F1 | threshold |",
-            "|---|---|---|---|---|---|---|",
+            "| code | support | P | R | F1 | network alone F1 | baseline F1 | threshold |",
+            "|---|---|---|---|---|---|---|---|",
         ]
+        nper = net.get(corpus, {}).get("per_code", {})
         for code, v in per.items():
-            bf = bper.get(code, {}).get("f1")
+            bf, nf = bper.get(code, {}).get("f1"), nper.get(code, {}).get("f1")
             lines.append(
                 f"| `{code}` | {v['support']} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} | "
-                f"{'-' if bf is None else format(bf, '.2f')} | {cfg.thresholds.get(code, 0.5):.2f} |"
+                f"{'-' if nf is None else format(nf, '.2f')} | {'-' if bf is None else format(bf, '.2f')} | "
+                f"{cfg.thresholds.get(code, 0.5):.2f} |"
             )
     lines += [
         "",

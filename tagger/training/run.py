@@ -1,4 +1,4 @@
-"""``tagger train``: data -> fine-tuned adapter -> calibration -> dev metrics -> artifact + model card."""
+"""``tagger train``: data -> fine-tuned adapter -> lexical fusion + calibration -> dev metrics -> artifact + card."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tagger.classify.artifact import ModelConfig, build_trainable, save_artifact
 from tagger.classify.base_model import weights_digest
 from tagger.classify.labels import LabelSpace, Targets
 from tagger.training.baseline import TfidfBaseline
-from tagger.training.calibrate import calibrate, sigmoid, softmax
+from tagger.training.calibrate import calibrate, fit_fusion, fuse, sigmoid, softmax
 from tagger.training.card import write_card
 from tagger.training.data import Corpus
 from tagger.training.scoring import score
@@ -66,6 +66,8 @@ def train_model(
     progress: Progress | None = None,
     command: str = "",
 ) -> TrainResult:
+    """Fine-tune on the train split, then :func:`finish_model`. With ``baseline=False`` the
+    TF-IDF model is neither reported nor fused (a network-only artifact)."""
     t0 = time.time()
     seed_everything(cfg.seed)  # before any weight is initialised
     space = LabelSpace.default()
@@ -85,33 +87,69 @@ def train_model(
         for n in ("train", "calib", "dev")
     }
     train = [d for c in corpora for d in split["train"][c.name]]
-    calib = [d for c in corpora for d in split["calib"][c.name]]
     losses = train_loop(encoder, heads, train, cfg, progress)
+    with torch.no_grad():  # calibrate and score the weights as they are shipped (float16)
+        for p in [*(p for p in encoder.parameters() if p.requires_grad), *heads.parameters()]:
+            p.copy_(p.half().float())
+    return finish_model(
+        encoder, heads, base_dir, corpora, split, cfg, out_dir, losses, baseline=baseline, command=command, t0=t0
+    )
 
-    temps, thresholds = calibrate(predict_logits(encoder, heads, calib), _targets(calib), space.therapist)
-    metrics = {
-        c.name: score(
-            _targets(split["dev"][c.name]),
-            probabilities(predict_logits(encoder, heads, split["dev"][c.name]), temps),
-            thresholds,
-            space,
-        )
+
+def _dev_scores(
+    corpora: Sequence[Corpus], logits: dict[str, dict[str, np.ndarray]], split, temps, thresholds, space
+) -> dict[str, Any]:
+    return {
+        c.name: score(_targets(split["dev"][c.name]), probabilities(logits[c.name], temps), thresholds, space)
         for c in corpora
     }
 
+
+def finish_model(
+    encoder: torch.nn.Module,
+    heads: torch.nn.Module,
+    base_dir: Path,
+    corpora: Sequence[Corpus],
+    split: dict[str, dict[str, list[Prepared]]],
+    cfg: TrainConfig,
+    out_dir: Path,
+    losses: Sequence[float],
+    *,
+    baseline: bool = True,
+    command: str = "",
+    t0: float | None = None,
+    seconds: float | None = None,
+) -> TrainResult:
+    """Everything after the network's training, all fitted on train/calib and scored on dev:
+    the TF-IDF model (reported as the baseline, and fused into the tagger with per-head weights
+    fitted on calib), temperatures, thresholds, dev metrics, the artifact and its card."""
+    t0 = time.time() if t0 is None else t0
+    space = LabelSpace.default()
+    train = [d for c in corpora for d in split["train"][c.name]]
+    calib = [d for c in corpora for d in split["calib"][c.name]]
+    y_calib = _targets(calib)
+    net_calib = predict_logits(encoder, heads, calib)
+    net_dev = {c.name: predict_logits(encoder, heads, split["dev"][c.name]) for c in corpora}
+
+    # the network alone: reported so the lexical fusion's share of the result stays visible
+    n_temps, n_thr = calibrate(net_calib, y_calib, space.therapist)
+    net_metrics = _dev_scores(corpora, net_dev, split, n_temps, n_thr, space)
+
+    lexical, fusion = None, {}
     base_metrics: dict[str, Any] = {}
+    fused_calib, fused_dev = net_calib, net_dev
     if baseline:
         bl = TfidfBaseline(space, cfg.seed).fit([d.session for d in train], _targets(train))
-        b_temps, b_thr = calibrate(bl.logits([d.session for d in calib]), _targets(calib), space.therapist)
-        base_metrics = {
-            c.name: score(
-                _targets(split["dev"][c.name]),
-                probabilities(bl.logits([d.session for d in split["dev"][c.name]]), b_temps),
-                b_thr,
-                space,
-            )
-            for c in corpora
-        }
+        lexical = bl.model
+        lex_calib = bl.logits([d.session for d in calib])
+        lex_dev = {c.name: bl.logits([d.session for d in split["dev"][c.name]]) for c in corpora}
+        b_temps, b_thr = calibrate(lex_calib, y_calib, space.therapist)
+        base_metrics = _dev_scores(corpora, lex_dev, split, b_temps, b_thr, space)
+        fusion = fit_fusion(net_calib, lex_calib, y_calib)
+        fused_calib = fuse(net_calib, lex_calib, fusion)
+        fused_dev = {c.name: fuse(net_dev[c.name], lex_dev[c.name], fusion) for c in corpora}
+    temps, thresholds = calibrate(fused_calib, y_calib, space.therapist)
+    metrics = _dev_scores(corpora, fused_dev, split, temps, thresholds, space)
 
     record = {
         "command": command,
@@ -127,7 +165,7 @@ def train_model(
         "tagger_version": tagger.__version__,
         "torch": torch.__version__,
         "python": platform.python_version(),
-        "seconds": round(time.time() - t0, 1),
+        "seconds": round(time.time() - t0, 1) if seconds is None else seconds,
     }
     config = ModelConfig(
         name=cfg.name,
@@ -144,9 +182,10 @@ def train_model(
         gru_hidden=cfg.gru_hidden,
         thresholds=thresholds,
         temperatures=temps,
+        fusion=fusion,
         training=record,
-        metrics={"dev": metrics, "baseline_dev": base_metrics},
+        metrics={"dev": metrics, "baseline_dev": base_metrics, "network_dev": net_metrics},
     )
-    save_artifact(out_dir, config, encoder, heads)
+    save_artifact(out_dir, config, encoder, heads, lexical if any(w > 0 for w in fusion.values()) else None)
     write_card(out_dir, config)
     return TrainResult(out_dir, config, metrics, base_metrics, time.time() - t0)

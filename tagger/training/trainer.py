@@ -37,6 +37,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     window: int = 48
     windows_per_batch: int = 4
+    ema: float | None = None  # decay of an exponential moving average of the weights, which is what is kept
     seed: int = 13
 
 
@@ -185,6 +186,8 @@ def train_loop(
         pct_start=0.1,
         anneal_strategy="linear",
     )
+    params = lora + list(heads.parameters())
+    averaged = [p.detach().clone() for p in params] if cfg.ema is not None else []
     losses, step = [], 0
     for epoch in range(cfg.epochs):
         encoder.train()
@@ -202,11 +205,19 @@ def train_loop(
             torch.nn.utils.clip_grad_norm_(lora + list(heads.parameters()), 1.0)
             opt.step()
             sched.step()
+            if cfg.ema is not None:
+                with torch.no_grad():
+                    for a, p in zip(averaged, params, strict=True):
+                        a.mul_(cfg.ema).add_(p.detach(), alpha=1.0 - cfg.ema)
             step += 1
             epoch_loss.append(loss.item())
             if progress:
                 progress(f"epoch {epoch + 1}/{cfg.epochs}", step, n_steps)
         losses.append(float(np.mean(epoch_loss)))
+    if cfg.ema is not None:
+        with torch.no_grad():
+            for a, p in zip(averaged, params, strict=True):
+                p.copy_(a)
     encoder.eval()
     heads.eval()
     return losses

@@ -76,6 +76,18 @@ def test_length_batches_respect_budgets_and_cover_all():
         assert list(lengths[b]) == sorted(lengths[b])
 
 
+def test_length_batches_cap_padding_once_a_batch_is_big_enough():
+    lengths = np.array([4] * 8 + [40] * 8 + [5, 41])
+    plain = length_batches(lengths, max_batch=64, max_tokens_per_batch=10_000)
+    assert len(plain) == 1  # one batch: the short texts are padded to 41 tokens
+    capped = length_batches(lengths, max_batch=64, max_tokens_per_batch=10_000, max_padding=0.25, min_batch=4)
+    assert sorted(np.concatenate(capped).tolist()) == list(range(len(lengths)))
+    for b in capped:
+        assert lengths[b].max() * len(b) <= 1.25 * lengths[b].sum() or len(b) <= 4
+    # below min_batch nothing is cut for padding
+    assert len(length_batches(lengths[:6], 64, 10_000, max_padding=0.0, min_batch=8)) == 1
+
+
 def test_pad_sessions_places_previous_turn_vectors():
     ids = [np.array([101, 5, 102])] * 3
     a = session_inputs(ids, ["Hi?", "Hello.", "So you're here."], ["therapist", "client", "therapist"])

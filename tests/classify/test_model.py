@@ -161,3 +161,27 @@ def test_mismatched_artifact_is_an_error(shipped_model, tmp_path):
     (bad / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ModelError, match="heads do not fit"):
         load_classifier(bad)
+
+
+def test_shipped_artifact_is_small_and_fused(shipped_model):
+    """The committed model stays an adapter over the PyPI base (the issue's 10 MB budget), and the
+    lexical model its config fuses is there."""
+    total = sum(p.stat().st_size for p in shipped_model.iterdir() if p.is_file())
+    assert total < 10_000_000
+    cfg = json.loads((shipped_model / "config.json").read_text())
+    assert set(cfg["fusion"]) == {"therapist", "main", "talk", "risk"}
+    assert all(0.0 <= w <= 0.8 for w in cfg["fusion"].values())
+    if any(w > 0 for w in cfg["fusion"].values()):
+        assert (shipped_model / "lexical.json").is_file() and (shipped_model / "lexical.npz").is_file()
+
+
+def test_fused_artifact_without_its_lexical_model_is_an_error(shipped_model, tmp_path):
+    bad = tmp_path / "m"
+    shutil.copytree(shipped_model, bad)
+    cfg = json.loads((bad / "config.json").read_text())
+    cfg["fusion"] = {"therapist": 0.5, "main": 0.5, "talk": 0.5, "risk": 0.0}
+    (bad / "config.json").write_text(json.dumps(cfg))
+    for name in ("lexical.json", "lexical.npz"):
+        (bad / name).unlink(missing_ok=True)
+    with pytest.raises(ModelError, match="lexical.json/.npz are missing"):
+        load_classifier(bad)

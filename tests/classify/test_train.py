@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tagger.classify import load_classifier
+from tagger.classify.engine import EngineOptions
 from tagger.io.labeled import read_labeled
+from tagger.training.calibrate import fuse
 from tagger.training.data import AUTHORED_DIR, Corpus
-from tagger.training.run import train_model
-from tagger.training.trainer import TrainConfig
+from tagger.training.run import probabilities, train_model
+from tagger.training.trainer import TrainConfig, predict_logits, prepare
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +28,11 @@ CFG = TrainConfig(num_layers=1, epochs=1, lora_r=2, window=16, windows_per_batch
 def test_train_writes_loadable_artifact_and_card(tiny_corpus, tmp_path: Path):
     res = train_model([tiny_corpus], CFG, tmp_path / "m", baseline=True, command="tagger train (test)")
     files = {p.name for p in (tmp_path / "m").iterdir()}
-    assert files == {"config.json", "adapter.safetensors", "README.md"}
+    fused = any(w > 0 for w in res.config.fusion.values())
+    assert set(res.config.fusion) == {"therapist", "main", "talk", "risk"}
+    assert files == {"config.json", "adapter.safetensors", "README.md"} | (
+        {"lexical.json", "lexical.npz"} if fused else set()
+    )
     assert (tmp_path / "m" / "adapter.safetensors").stat().st_size < 1_000_000
     card = (tmp_path / "m" / "README.md").read_text()
     assert "tagger train (test)" in card and "Per code, authored dev" in card
@@ -43,3 +50,36 @@ def test_training_is_reproducible(tiny_corpus, tmp_path: Path):
         tmp_path / "b" / "adapter.safetensors"
     ).read_bytes()
     assert a.config.thresholds == b.config.thresholds
+
+
+def test_inference_reproduces_the_fused_training_scores(tiny_corpus, tmp_path: Path):
+    """The engine fuses the network and the lexical model exactly as training calibrated them."""
+    out = tmp_path / "m"
+    res = train_model([tiny_corpus], CFG, out, baseline=True)
+    assert res.config.fusion["therapist"] > 0  # the lexical model takes part (else this checks nothing)
+    clf = load_classifier(out, options=EngineOptions(backend="torch"))
+    assert clf.model.lexical is not None
+    dev = tiny_corpus.sessions["dev"][0]
+    engine = clf.scores([dev.session])[0]
+
+    net = predict_logits(clf.model.encoder, clf.heads, prepare([dev], clf.tokenizer, clf.config.labels, 32))
+    utts = dev.session.utterances
+    lex = clf.model.lexical.session_logits([([u.text for u in utts], [u.speaker for u in utts])])
+    want = probabilities(fuse(net, lex, res.config.fusion), res.config.temperatures)
+    for head in ("therapist", "main", "talk", "risk"):
+        np.testing.assert_allclose(getattr(engine, head), want[head], atol=1e-4)
+    network_only = probabilities(net, res.config.temperatures)
+    assert np.abs(engine.therapist - network_only["therapist"]).max() > 1e-3
+
+
+def test_weight_averaging_keeps_the_average(tiny_corpus, tmp_path: Path):
+    import dataclasses
+
+    plain = train_model([tiny_corpus], CFG, tmp_path / "plain", baseline=False)
+    # decay 0: the average is the latest weights, so the artifact is the plain one
+    train_model([tiny_corpus], dataclasses.replace(CFG, ema=0.0), tmp_path / "zero", baseline=False)
+    half = train_model([tiny_corpus], dataclasses.replace(CFG, ema=0.5), tmp_path / "half", baseline=False)
+    weights = {n: (tmp_path / n / "adapter.safetensors").read_bytes() for n in ("plain", "zero", "half")}
+    assert plain.config.training["config"]["ema"] is None and half.config.training["config"]["ema"] == 0.5
+    assert weights["zero"] == weights["plain"]
+    assert weights["half"] != weights["plain"]
