@@ -50,7 +50,7 @@ class EngineOptions:
     def padding_limit(self, backend_name: str) -> float | None:
         """Padding allowed per CPU batch, as a share of its real tokens. A session encoded on its own
         (ONNX int8) is a few hundred texts of mixed length: capping padding at 10 % ran 11 % faster
-        (823 -> 917 utterances/s, 3,000 AnnoMI utterances, interleaved runs). GPUs want big batches."""
+        (823 -> 917 utterances/s on 3,000 AnnoMI utterances: eval/bench/bench_padding.py). GPUs want big batches."""
         if self.max_padding is not None:
             return None if self.max_padding == float("inf") else self.max_padding
         return 0.1 if backend_name.startswith("onnx") or backend_name == "torch" else None
