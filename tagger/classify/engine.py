@@ -22,7 +22,8 @@ from transformers import AutoTokenizer
 from tagger.classify.artifact import LoadedModel, load_artifact
 from tagger.classify.backends import OnnxEncoder, TorchEncoder, cache_dir, export_onnx, onnx_cache_key
 from tagger.classify.base_model import weights_digest
-from tagger.classify.batching import encode_all, pad_sessions, session_inputs, tokenize
+from tagger.classify.batching import SessionInputs, encode_all, pad_sessions, session_inputs, tokenize
+from tagger.classify.lexical import fuse
 from tagger.errors import ModelError
 from tagger.segment import Segmenter
 from tagger.taxonomy import OTHER, RISK_FLAG
@@ -196,13 +197,14 @@ class Classifier:
             block = torch.cat([pooled[starts[j] : starts[j] + len(inputs[j].ids)] for j in chunk])
             cur, prev, feats, lengths = pad_sessions(block, [inputs[j] for j in chunk])
             logits = self.heads(cur, prev, feats, lengths)
-            lexical = self._lexical([sessions[j] for j in chunk])
+            lexical = self._lexical([sessions[j] for j in chunk], [inputs[j] for j in chunk])
             offset = 0
             for r, j in enumerate(chunk):
                 n = len(inputs[j].ids)
                 z = {h: v[r, :n] for h, v in logits.items()}
                 if lexical is not None:
-                    z = self._fuse(z, {h: v[offset : offset + n] for h, v in lexical.items()})
+                    lex = {h: torch.from_numpy(v[offset : offset + n]).to(z[h].dtype) for h, v in lexical.items()}
+                    z = fuse(z, lex, self.config.fusion)
                 offset += n
                 out[j] = SessionScores(
                     therapist=_sigmoid(z["therapist"], t.get("therapist", 1.0)),
@@ -212,20 +214,15 @@ class Classifier:
                 )
         return out
 
-    def _lexical(self, sessions: Sequence[Session]) -> dict[str, np.ndarray] | None:
-        """The fused lexical model's logits for these sessions' utterances, concatenated in order."""
+    def _lexical(self, sessions: Sequence[Session], inputs: Sequence[SessionInputs]) -> dict[str, np.ndarray] | None:
+        """The fused lexical model's logits for these sessions' utterances, concatenated in order (with
+        the previous-turn indices and dialogue features the network's inputs already hold)."""
         if self.model.lexical is None:
             return None
         return self.model.lexical.session_logits(
-            [([u.text for u in s.utterances], [u.speaker for u in s.utterances]) for s in sessions]
+            [([u.text for u in s.utterances], [u.speaker for u in s.utterances]) for s in sessions],
+            [(x.prev, x.feats) for x in inputs],
         )
-
-    def _fuse(self, net: dict[str, torch.Tensor], lexical: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-        w = self.config.fusion
-        return {
-            h: (1.0 - w.get(h, 0.0)) * z + w.get(h, 0.0) * torch.from_numpy(lexical[h]).to(z.dtype)
-            for h, z in net.items()
-        }
 
     def tag_sessions(
         self, sessions: Sequence[Session], progress: Progress | None = None, segmenter: Segmenter | None = None

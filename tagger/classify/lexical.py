@@ -55,15 +55,28 @@ class LexicalInputs:
     feats: np.ndarray  # (N, N_FEATURES)
 
 
-def lexical_inputs(sessions: Sequence[tuple[Sequence[str], Sequence[str]]]) -> LexicalInputs:
-    """From (texts, speakers) per session, in order."""
+def lexical_inputs(
+    sessions: Sequence[tuple[Sequence[str], Sequence[str]]],
+    context: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+) -> LexicalInputs:
+    """From (texts, speakers) per session, in order. ``context``: each session's previous-other-turn
+    indices and dialogue features where the caller has them already (the network's inputs)."""
     cur, prev, feats = [], [], []
-    for texts, speakers in sessions:
-        idx = prev_other_index(list(speakers))
+    for k, (texts, speakers) in enumerate(sessions):
+        if context is None:
+            idx, f = prev_other_index(list(speakers)), session_features(list(texts), list(speakers))
+        else:
+            idx, f = context[k]
         cur.extend(current_terms(t, s) for t, s in zip(texts, speakers, strict=True))
         prev.extend(previous_terms(texts[j]) if j >= 0 else [] for j in idx)
-        feats.append(session_features(list(texts), list(speakers)))
+        feats.append(f)
     return LexicalInputs(cur, prev, np.concatenate(feats) if feats else np.zeros((0, N_FEATURES), np.float32))
+
+
+def fuse(net: dict, lexical: dict, weights: dict[str, float]) -> dict:
+    """Per head of ``net``: (1 - w) * network logits + w * lexical log-odds (log-probabilities for main
+    and talk). NumPy arrays or torch tensors, the same kind on both sides."""
+    return {h: (1.0 - weights.get(h, 0.0)) * z + weights.get(h, 0.0) * lexical[h] for h, z in net.items()}
 
 
 def tfidf(docs: Sequence[Sequence[str]], index: dict[str, int], idf: np.ndarray) -> sparse.csr_matrix:
@@ -121,8 +134,12 @@ class LexicalModel:
             out[head] = zh[:, 0] if head == "risk" else zh
         return out
 
-    def session_logits(self, sessions: Sequence[tuple[Sequence[str], Sequence[str]]]) -> dict[str, np.ndarray]:
-        return self.logits(lexical_inputs(sessions))
+    def session_logits(
+        self,
+        sessions: Sequence[tuple[Sequence[str], Sequence[str]]],
+        context: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+    ) -> dict[str, np.ndarray]:
+        return self.logits(lexical_inputs(sessions, context))
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tagger.classify.labels import IGNORE, Targets
+from tagger.classify.lexical import fuse
 
 _TEMPS = np.exp(np.linspace(np.log(0.3), np.log(4.0), 60))
 _GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
@@ -68,31 +69,33 @@ HEADS = ("therapist", "main", "talk", "risk")
 FUSION_GRID = np.round(np.arange(0.0, 0.801, 0.05), 2)
 
 
-def head_nll(logits: dict[str, np.ndarray], y: Targets, head: str) -> float:
-    """Negative log-likelihood of one head's observed entries at its best temperature."""
+_LOSS = {"therapist": _bce, "main": _ce, "talk": _ce, "risk": _bce}
+
+
+def _observed(logits: dict[str, np.ndarray], y: Targets, head: str) -> tuple[np.ndarray, np.ndarray]:
+    """One head's logits and gold labels where the gold observes that head."""
     if head == "therapist":
         m = y.therapist_mask.astype(bool)
-        return min(_bce(logits[head][m], y.therapist[m], t) for t in _TEMPS) if m.any() else 0.0
+        return logits[head][m], y.therapist[m]
     if head == "risk":
         m = y.risk_mask > 0
-        return min(_bce(logits[head][m], y.risk[m], t) for t in _TEMPS) if m.any() else 0.0
+        return logits[head][m], y.risk[m]
     gold = getattr(y, head)
-    k = gold != IGNORE
-    return min(_ce(logits[head][k], gold[k], t) for t in _TEMPS) if k.any() else 0.0
+    keep = gold != IGNORE
+    return logits[head][keep], gold[keep]
 
 
-def fuse(
-    net: dict[str, np.ndarray], lexical: dict[str, np.ndarray], weights: dict[str, float]
-) -> dict[str, np.ndarray]:
-    """(1 - w) * network logits + w * lexical log-odds (log-probabilities for main and talk), per head."""
-    return {h: (1.0 - weights.get(h, 0.0)) * z + weights.get(h, 0.0) * lexical[h] for h, z in net.items()}
+def head_nll(logits: dict[str, np.ndarray], y: Targets, head: str) -> float:
+    """Negative log-likelihood of one head's observed entries at its best temperature."""
+    z, gold = _observed(logits, y, head)
+    return min(_LOSS[head](z, gold, t) for t in _TEMPS) if gold.size else 0.0
 
 
 def fit_fusion(net: dict[str, np.ndarray], lexical: dict[str, np.ndarray], y: Targets) -> dict[str, float]:
     """Per head, the lexical weight (grid 0..0.8) with the lowest calibrated NLL; ties go to less lexical."""
     weights = {}
     for head in HEADS:
-        nll = [head_nll({head: (1.0 - w) * net[head] + w * lexical[head]}, y, head) for w in FUSION_GRID]
+        nll = [head_nll(fuse({head: net[head]}, lexical, {head: w}), y, head) for w in FUSION_GRID]
         weights[head] = float(FUSION_GRID[int(np.argmin(np.round(nll, 6)))])
     return weights
 
@@ -103,10 +106,8 @@ def calibrate(
     """Returns (temperatures per head, thresholds per therapist code and for risk_indicator)."""
     m = y.therapist_mask.astype(bool)
     temps = {
-        "therapist": fit_temperature_binary(logits["therapist"][m], y.therapist[m]),
-        "main": fit_temperature_multiclass(logits["main"][y.main != IGNORE], y.main[y.main != IGNORE]),
-        "talk": fit_temperature_multiclass(logits["talk"][y.talk != IGNORE], y.talk[y.talk != IGNORE]),
-        "risk": fit_temperature_binary(logits["risk"][y.risk_mask > 0], y.risk[y.risk_mask > 0]),
+        h: (fit_temperature_binary if _LOSS[h] is _bce else fit_temperature_multiclass)(*_observed(logits, y, h))
+        for h in HEADS
     }
     p = sigmoid(logits["therapist"] / temps["therapist"])
     thresholds = {}

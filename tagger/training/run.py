@@ -18,8 +18,9 @@ import tagger
 from tagger.classify.artifact import ModelConfig, build_trainable, save_artifact
 from tagger.classify.base_model import weights_digest
 from tagger.classify.labels import LabelSpace, Targets
+from tagger.classify.lexical import fuse
 from tagger.training.baseline import TfidfBaseline
-from tagger.training.calibrate import calibrate, fit_fusion, fuse, sigmoid, softmax
+from tagger.training.calibrate import calibrate, fit_fusion, sigmoid, softmax
 from tagger.training.card import write_card
 from tagger.training.data import Corpus
 from tagger.training.scoring import score
@@ -97,12 +98,9 @@ def train_model(
 
 
 def _dev_scores(
-    corpora: Sequence[Corpus], logits: dict[str, dict[str, np.ndarray]], split, temps, thresholds, space
+    y_dev: dict[str, Targets], logits: dict[str, dict[str, np.ndarray]], temps, thresholds, space
 ) -> dict[str, Any]:
-    return {
-        c.name: score(_targets(split["dev"][c.name]), probabilities(logits[c.name], temps), thresholds, space)
-        for c in corpora
-    }
+    return {name: score(y, probabilities(logits[name], temps), thresholds, space) for name, y in y_dev.items()}
 
 
 def finish_model(
@@ -128,12 +126,13 @@ def finish_model(
     train = [d for c in corpora for d in split["train"][c.name]]
     calib = [d for c in corpora for d in split["calib"][c.name]]
     y_calib = _targets(calib)
+    y_dev = {c.name: _targets(split["dev"][c.name]) for c in corpora}
     net_calib = predict_logits(encoder, heads, calib)
     net_dev = {c.name: predict_logits(encoder, heads, split["dev"][c.name]) for c in corpora}
 
     # the network alone: reported so the lexical fusion's share of the result stays visible
     n_temps, n_thr = calibrate(net_calib, y_calib, space.therapist)
-    net_metrics = _dev_scores(corpora, net_dev, split, n_temps, n_thr, space)
+    net_metrics = _dev_scores(y_dev, net_dev, n_temps, n_thr, space)
 
     lexical, fusion = None, {}
     base_metrics: dict[str, Any] = {}
@@ -144,12 +143,12 @@ def finish_model(
         lex_calib = bl.logits([d.session for d in calib])
         lex_dev = {c.name: bl.logits([d.session for d in split["dev"][c.name]]) for c in corpora}
         b_temps, b_thr = calibrate(lex_calib, y_calib, space.therapist)
-        base_metrics = _dev_scores(corpora, lex_dev, split, b_temps, b_thr, space)
+        base_metrics = _dev_scores(y_dev, lex_dev, b_temps, b_thr, space)
         fusion = fit_fusion(net_calib, lex_calib, y_calib)
         fused_calib = fuse(net_calib, lex_calib, fusion)
         fused_dev = {c.name: fuse(net_dev[c.name], lex_dev[c.name], fusion) for c in corpora}
     temps, thresholds = calibrate(fused_calib, y_calib, space.therapist)
-    metrics = _dev_scores(corpora, fused_dev, split, temps, thresholds, space)
+    metrics = _dev_scores(y_dev, fused_dev, temps, thresholds, space)
 
     record = {
         "command": command,

@@ -9,11 +9,11 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from tagger.classify.labels import IGNORE, LabelSpace, Targets
-from tagger.classify.lexical import LexicalModel, current_terms, lexical_inputs, tfidf
+from tagger.classify.lexical import LexicalModel, current_terms, fuse, lexical_inputs, tfidf
 from tagger.errors import ModelError
 from tagger.io.labeled import read_labeled
 from tagger.training.baseline import TfidfBaseline
-from tagger.training.calibrate import fit_fusion, fuse
+from tagger.training.calibrate import fit_fusion
 from tagger.training.data import AUTHORED_DIR
 from tagger.training.run import _targets
 from tagger.training.trainer import Prepared

@@ -9,8 +9,8 @@ import pytest
 
 from tagger.classify import load_classifier
 from tagger.classify.engine import EngineOptions
+from tagger.classify.lexical import fuse
 from tagger.io.labeled import read_labeled
-from tagger.training.calibrate import fuse
 from tagger.training.data import AUTHORED_DIR, Corpus
 from tagger.training.run import probabilities, train_model
 from tagger.training.trainer import TrainConfig, predict_logits, prepare
