@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tagger.classify.artifact import ModelConfig
+from tagger.training.calibrate import POOLED_STRENGTH
 
 _HEADLINES = (
     ("annomi", "main_behaviour_macro_f1", "AnnoMI main therapist behaviour, macro-F1 (4-way)", 0.80),
@@ -57,7 +58,9 @@ def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
             else []
         ),
         "- Scores are temperature-calibrated per head; therapist codes and `risk_indicator` use per-code thresholds;",
-        "  both fitted on the *calib* split (never on dev).",
+        "  both fitted on the *calib* split (never on dev). A code's threshold is its calib F1 optimum shrunk toward",
+        f"  the one threshold best for all codes together (weight: {POOLED_STRENGTH:g} pseudo-positives), so a code with few calib",
+        "  positives is not set by noise.",
         "- This folder holds only the adapter and heads (float16)"
         + (", the lexical model (`lexical.json`/`.npz`)" if fused else "")
         + " and this config; the base comes from the PyPI package.",

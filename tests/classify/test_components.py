@@ -11,7 +11,7 @@ from tagger.classify.features import prev_other_index, session_features
 from tagger.classify.labels import IGNORE, LabelSpace, encode_targets
 from tagger.classify.lora import LoRALinear, inject_lora, merge_lora
 from tagger.io.labeled import MAIN, TALK, GoldLabels
-from tagger.training.calibrate import best_threshold, fit_temperature_binary
+from tagger.training.calibrate import best_threshold, fit_temperature_binary, pooled_threshold
 
 
 def test_lora_merge_is_exact():
@@ -106,6 +106,21 @@ def test_best_threshold_and_shrinkage():
     t = best_threshold(p, y)
     assert 0.3 < t <= 0.7  # separates the classes, pulled a little toward 0.5
     assert best_threshold(np.array([0.9, 0.1]), np.array([0, 0])) == 0.5  # no positives: prior
+
+
+def test_pooled_threshold_is_the_prior_of_rare_codes():
+    rng = np.random.default_rng(1)
+    # codes whose positives score ~0.35 and negatives ~0.1: the best common threshold lies between
+    columns = []
+    for _ in range(5):
+        y = (rng.random(400) < 0.1).astype(int)
+        columns.append((np.clip(np.where(y == 1, 0.35, 0.1) + rng.normal(0, 0.04, 400), 0, 1), y))
+    prior = pooled_threshold(columns)
+    assert 0.15 < prior < 0.3
+    assert pooled_threshold([(np.array([0.2]), np.array([0]))]) == 0.5  # no positives anywhere
+    # a code with two calib positives lands near the pooled prior, not at its own noisy optimum
+    p, y = np.array([0.9, 0.95, 0.1, 0.2]), np.array([1, 1, 0, 0])
+    assert abs(best_threshold(p, y, prior, 20.0) - prior) < abs(best_threshold(p, y, prior, 0.0) - prior) / 5
 
 
 def test_temperature_fits_overconfident_logits():
