@@ -2,6 +2,10 @@
 
 The ONNX graph (encoder with LoRA merged, mean pooling included) is derived at first use and
 cached outside the repository, keyed by the artifact and base weights, then quantized to int8.
+
+Every backend is called as ``encoder(ids, mask, spans=())``: one mean-pooled vector per row, then
+one per requested token span ``(row, start, stop)``, the mean of that row's token states over the
+span (a sentence of a turn, pooled inside the turn's own encoding; see ``Classifier.tag_sessions``).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import hashlib
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +24,13 @@ from torch import nn
 
 from tagger.classify.net import mean_pool
 from tagger.errors import ModelError
+
+Span = tuple[int, int, int]  # (row of the batch, first token, token after the last)
+
+
+def span_means(states: torch.Tensor, spans: Sequence[Span]) -> torch.Tensor:
+    """(len(spans), H): the mean of each span's token states."""
+    return torch.stack([states[r, a:b].mean(0) for r, a, b in spans])
 
 
 def cache_dir() -> Path:
@@ -42,17 +53,17 @@ class TorchEncoder:
             self.name = "torch-cuda-bf16"
 
     @torch.inference_mode()
-    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> torch.Tensor:
-        """Pooled vectors, left on the device: on CUDA nothing here waits for the GPU, so the host pads
-        the next batch while this one runs (``encode_all`` copies everything back once, at the end)."""
+    def __call__(self, ids: np.ndarray, mask: np.ndarray, spans: Sequence[Span] = ()) -> torch.Tensor:
+        """Pooled vectors (then span vectors), left on the device: on CUDA nothing here waits for the GPU,
+        so the host pads the next batch while this one runs (``encode_all`` copies everything back once)."""
         i, m = torch.from_numpy(ids), torch.from_numpy(mask)
         if self.device.type == "cuda":  # page-locked host memory makes the copies asynchronous
             i, m = i.pin_memory(), m.pin_memory()
         i, m = i.to(self.device, non_blocking=True), m.to(self.device, non_blocking=True)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            out = self.encoder(input_ids=i, attention_mask=m).last_hidden_state
-            pooled = mean_pool(out.float(), m)
-        return pooled.float()
+            out = self.encoder(input_ids=i, attention_mask=m).last_hidden_state.float()
+        pooled = mean_pool(out, m)
+        return torch.cat([pooled, span_means(out, spans)]) if spans else pooled
 
 
 class _Pooled(nn.Module):
@@ -60,14 +71,13 @@ class _Pooled(nn.Module):
         super().__init__()
         self.encoder = encoder
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return mean_pool(
-            self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state, attention_mask
-        )
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return mean_pool(states, attention_mask), states
 
 
 # Bump when the exported graph changes, so stale cached graphs are re-derived.
-ONNX_EXPORT_VERSION = "2"
+ONNX_EXPORT_VERSION = "3"  # 3: token states are an output too (sentence spans)
 
 
 def onnx_cache_key(artifact_dir: Path, base_digest: str) -> str:
@@ -95,11 +105,12 @@ def export_onnx(encoder: nn.Module, out: Path, quantize: bool = True) -> Path:
                 str(fp32),
                 dynamo=False,
                 input_names=["input_ids", "attention_mask"],
-                output_names=["pooled"],
+                output_names=["pooled", "states"],
                 dynamic_axes={
                     "input_ids": {0: "batch", 1: "seq"},
                     "attention_mask": {0: "batch", 1: "seq"},
                     "pooled": {0: "batch"},
+                    "states": {0: "batch", 1: "seq"},
                 },
                 opset_version=17,
             )
@@ -147,6 +158,10 @@ class OnnxEncoder:
         # depends on the other texts in its batch (scores moved up to 0.17 on the samples).
         self.batch_invariant = self.name != "onnx-int8"
 
-    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> torch.Tensor:
-        (pooled,) = self.session.run(["pooled"], {"input_ids": ids, "attention_mask": mask})
-        return torch.from_numpy(pooled)
+    def __call__(self, ids: np.ndarray, mask: np.ndarray, spans: Sequence[Span] = ()) -> torch.Tensor:
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if not spans:
+            (pooled,) = self.session.run(["pooled"], feed)
+            return torch.from_numpy(pooled)
+        pooled, states = self.session.run(["pooled", "states"], feed)
+        return torch.cat([torch.from_numpy(pooled), span_means(torch.from_numpy(states), spans)])

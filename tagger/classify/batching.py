@@ -13,7 +13,8 @@ import torch
 
 from tagger.classify.features import prev_other_index, session_features
 
-EncodeFn = Callable[[np.ndarray, np.ndarray], torch.Tensor]  # (ids, mask) int64 arrays -> (B, H) pooled
+# (ids, mask) int64 arrays [, spans (row, start, stop)] -> (B + len(spans), H): pooled rows, then span means
+EncodeFn = Callable[..., torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -92,21 +93,40 @@ def encode_all(
     max_batch: int = 128,
     max_tokens_per_batch: int = 8192,
     max_padding: float | None = None,
+    spans: Sequence[tuple[int, int, int]] = (),
 ) -> torch.Tensor:
-    """Pooled vectors (N, H) for every sequence, computed in length-sorted batches."""
+    """Pooled vectors (N, H) for every sequence, computed in length-sorted batches, followed by one
+    vector per ``spans`` entry ``(sequence, start, stop)``: the mean of that sequence's token states
+    over tokens ``start:stop``, taken from the sequence's own encoding (no extra encoder work)."""
     lengths = np.fromiter((len(s) for s in seqs), np.int64, len(seqs))
+    wanted: dict[int, list[tuple[int, int, int]]] = {}
+    for k, (i, a, b) in enumerate(spans):
+        wanted.setdefault(i, []).append((k, a, b))
     parts: list[torch.Tensor] = []
     order: list[np.ndarray] = []
+    span_parts: list[torch.Tensor] = []
+    span_order: list[int] = []
     for idx in length_batches(lengths, max_batch, max_tokens_per_batch, max_padding=max_padding):
         ids, mask = pad_ids([seqs[i] for i in idx])
-        parts.append(encode(ids, mask))
+        asked = [(r, k, a, b) for r, i in enumerate(idx) for k, a, b in wanted.get(int(i), ())]
+        if asked:
+            out = encode(ids, mask, [(r, a, b) for r, _, a, b in asked])
+            parts.append(out[: len(idx)])
+            span_parts.append(out[len(idx) :])
+            span_order.extend(k for _, k, _, _ in asked)
+        else:
+            parts.append(encode(ids, mask))
         order.append(idx)
     if not parts:
-        return torch.zeros((0, hidden))
+        return torch.zeros((len(spans), hidden))
     pooled = torch.cat(parts)
     inv = torch.empty(len(seqs), dtype=torch.long, device=pooled.device)
     inv[torch.from_numpy(np.concatenate(order)).to(pooled.device)] = torch.arange(len(seqs), device=pooled.device)
-    return pooled[inv]
+    if not spans:
+        return pooled[inv]
+    span_inv = torch.empty(len(spans), dtype=torch.long, device=pooled.device)
+    span_inv[torch.tensor(span_order, device=pooled.device)] = torch.arange(len(spans), device=pooled.device)
+    return torch.cat([pooled[inv], torch.cat(span_parts)[span_inv]])
 
 
 def pad_sessions(pooled: torch.Tensor, inputs: Sequence[SessionInputs]) -> tuple[torch.Tensor, ...]:

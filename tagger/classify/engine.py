@@ -6,12 +6,16 @@ lexical (TF-IDF) model's where the artifact has one. Batches span all sessions
 of a call, except on ONNX int8, whose dynamic quantization makes a vector depend on its batch
 neighbours: there each session is encoded on its own, so its scores never depend on what else was
 tagged with it (tests/test_cli_tag.py checks grouping does not change scores).
+
+Long turns are also scored sentence by sentence (the evidence a code cites). A sentence's vector is
+the mean of its tokens' states in the turn's own encoding, so evidence costs no second encoder pass;
+only the sentences of a turn longer than the encoder's limit are encoded on their own.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +28,7 @@ from tagger.classify.backends import OnnxEncoder, TorchEncoder, cache_dir, expor
 from tagger.classify.base_model import weights_digest
 from tagger.classify.batching import SessionInputs, encode_all, pad_sessions, session_inputs, tokenize
 from tagger.classify.lexical import fuse
+from tagger.classify.spans import sentence_token_spans
 from tagger.errors import ModelError
 from tagger.segment import Segmenter
 from tagger.taxonomy import OTHER, RISK_FLAG
@@ -41,6 +46,9 @@ class EngineOptions:
     max_tokens_per_batch: int | None = None
     max_padding: float | None = None  # padding cap as a share of real tokens (default: per backend; inf: none)
     threads: int | None = None
+    # Sentences of a split turn (evidence) pooled from the turn's own encoding; False encodes each one
+    # on its own as well (about 1.5x the encoder work on AnnoMI: eval/bench/bench_sentences.py)
+    pooled_sentences: bool = True
 
     def batch_limits(self, backend_name: str) -> tuple[int, int]:
         """(utterances, padded tokens) per encoder batch. On the CPU small batches stay in cache
@@ -138,12 +146,24 @@ class Classifier:
             np.zeros((0, len(self.config.therapist_labels))), np.zeros((0, 4)), np.zeros((0, 3)), np.zeros(0)
         )
 
-    @torch.inference_mode()
     def scores(self, sessions: Sequence[Session], progress: Progress | None = None) -> list[SessionScores]:
         """Calibrated probabilities per session, in the order given (empty sessions give empty arrays)."""
+        return self._scores(sessions, progress)
+
+    @torch.inference_mode()
+    def _scores(
+        self,
+        sessions: Sequence[Session],
+        progress: Progress | None = None,
+        spans: Mapping[int, tuple[int, int, int]] | None = None,
+    ) -> list[SessionScores]:
+        """``spans``: flat utterance positions (over all sessions' utterances, in order) whose vector is
+        not encoded but pooled from another position's token states: ``{row: (source row, start, stop)}``
+        with the source in the same session id."""
         sessions = list(sessions)
-        if any(not s.utterances for s in sessions):
-            full = iter(self.scores([s for s in sessions if s.utterances], progress))
+        spans = spans or {}
+        if any(not s.utterances for s in sessions):  # empty sessions hold no rows: positions are unchanged
+            full = iter(self._scores([s for s in sessions if s.utterances], progress, spans))
             return [next(full) if s.utterances else self._empty() for s in sessions]
         texts = [u.text for s in sessions for u in s.utterances]
         if not texts:
@@ -151,11 +171,11 @@ class Classifier:
         ids: list[np.ndarray] = [np.zeros(0, np.int64)] * len(texts)
         pooled = torch.zeros((len(texts), self.hidden))
         groups = self._encoding_groups(sessions)
-        total = sum(len({texts[i] for i in g}) for g in groups)
+        total = sum(len({texts[i] for i in g if i not in spans}) for g in groups)
         done = [0]
 
-        def encode(i: np.ndarray, m: np.ndarray) -> torch.Tensor:
-            out = self.encoder(i, m)
+        def encode(i: np.ndarray, m: np.ndarray, asked: Sequence[tuple[int, int, int]] = ()) -> torch.Tensor:
+            out = self.encoder(i, m, asked)
             done[0] += len(i)
             if progress:
                 progress(done[0], total)
@@ -166,7 +186,10 @@ class Classifier:
             # Each distinct text is encoded once: sessions repeat short turns ("Yeah.", "Mm-hmm."), and
             # tag_sessions scores whole turns and their sentence split together, sharing the unsplit ones.
             first: dict[str, int] = {}
-            which = np.fromiter((first.setdefault(texts[i], len(first)) for i in g), np.int64, len(g))
+            encoded = [i for i in g if i not in spans]
+            which = np.fromiter((first.setdefault(texts[i], len(first)) for i in encoded), np.int64, len(encoded))
+            unique = dict(zip(encoded, which.tolist(), strict=True))
+            pooled_rows = [i for i in g if i in spans]
             unique_ids = tokenize(self.tokenizer, list(first), self.config.max_tokens)
             vecs = encode_all(
                 encode,
@@ -175,11 +198,17 @@ class Classifier:
                 max_batch=max_batch,
                 max_tokens_per_batch=max_tokens,
                 max_padding=self.options.padding_limit(self.backend_name),
+                spans=[(unique[spans[i][0]], spans[i][1], spans[i][2]) for i in pooled_rows],
             )
             vecs = vecs.cpu()  # on CUDA: the one device -> host copy (and wait) of the group
-            pooled[torch.from_numpy(np.asarray(g))] = vecs[torch.from_numpy(which)].float()
-            for i, j in zip(g, which, strict=True):
+            pooled[torch.from_numpy(np.asarray(encoded, np.int64))] = vecs[torch.from_numpy(which)].float()
+            if pooled_rows:
+                pooled[torch.tensor(pooled_rows)] = vecs[len(first) :].float()
+            for i, j in zip(encoded, which, strict=True):
                 ids[i] = unique_ids[j]
+            for i in pooled_rows:
+                src, a, b = spans[i]
+                ids[i] = unique_ids[unique[src]][a:b]
         inputs, starts, k = [], [], 0
         for s in sessions:
             n = len(s.utterances)
@@ -239,8 +268,10 @@ class Classifier:
             for i, (a, b) in enumerate(zip(sessions, segmented, strict=True))
             if len(a.utterances) != len(b.utterances)
         ]
-        # one call: the sentence-split sessions' unsplit turns reuse the whole turns' encodings
-        both = self.scores(sessions + [segmented[i] for i in need], progress)
+        # one call: the sentence-split sessions' unsplit turns reuse the whole turns' encodings, and the
+        # sentences of a turn that fits the encoder are pooled from that turn's token states
+        spans = self._sentence_spans(sessions, segmented, need) if self.options.pooled_sentences else {}
+        both = self._scores(sessions + [segmented[i] for i in need], progress, spans)
         turn_scores = both[: len(sessions)]
         seg_scores = dict(zip(need, both[len(sessions) :], strict=True))
         out = []
@@ -253,6 +284,39 @@ class Classifier:
                 if u.parent_id is not None:
                     rows.setdefault(u.parent_id, []).append(r)
             out.append(self.decide(s, sc, (segmented[i], seg_scores[i], rows)))
+        return out
+
+    def _sentence_spans(
+        self, sessions: Sequence[Session], segmented: Sequence[Session], need: Sequence[int]
+    ) -> dict[int, tuple[int, int, int]]:
+        """For ``_scores(sessions + [segmented[i] for i in need])``: each sentence of a turn that fits the
+        encoder, pooled over its tokens in the turn's own encoding (``{row: (turn row, start, stop)}``).
+        A turn longer than the encoder's limit, or whose sentences cannot be found in it token by
+        token, keeps its sentences encoded on their own (the limit's tail then still counts)."""
+        starts = np.cumsum([0, *(len(s.utterances) for s in sessions)])
+        row = int(starts[-1])
+        found: list[tuple[int, str, list[tuple[int, str]]]] = []  # (turn row, turn text, [(sentence row, text)])
+        for i in need:
+            turn_row = {u.utterance_id: int(starts[i]) + k for k, u in enumerate(sessions[i].utterances)}
+            texts = {u.utterance_id: u.text for u in sessions[i].utterances}
+            parts: dict[str, list[tuple[int, str]]] = {}
+            for k, u in enumerate(segmented[i].utterances):
+                if u.parent_id is not None:
+                    parts.setdefault(u.parent_id, []).append((row + k, u.text))
+            found.extend((turn_row[p], texts[p], sents) for p, sents in parts.items())
+            row += len(segmented[i].utterances)
+        if not found:
+            return {}
+        enc = self.tokenizer(
+            [text for _, text, _ in found], add_special_tokens=True, return_offsets_mapping=True, truncation=False
+        )
+        out: dict[int, tuple[int, int, int]] = {}
+        for (turn, text, sents), ids, offsets in zip(found, enc["input_ids"], enc["offset_mapping"], strict=True):
+            if len(ids) > self.config.max_tokens:
+                continue
+            spans = sentence_token_spans(text, [t for _, t in sents], offsets)
+            if spans is not None:
+                out.update((r, (turn, a, b)) for (r, _), (a, b) in zip(sents, spans, strict=True))
         return out
 
     def _truncated(self, text: str) -> bool:
