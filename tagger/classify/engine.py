@@ -46,8 +46,8 @@ class EngineOptions:
     max_tokens_per_batch: int | None = None
     max_padding: float | None = None  # padding cap as a share of real tokens (default: per backend; inf: none)
     threads: int | None = None
-    # Sentences of a split turn (evidence) pooled from the turn's own encoding; False encodes each one
-    # on its own as well (about 1.5x the encoder work on AnnoMI: eval/bench/bench_sentences.py)
+    # Sentences of a split turn (evidence) pooled from the turn's own encoding; False encodes each one on
+    # its own as well (1.5x the encoder's tokens on the benchmark archive; eval/bench/bench_sentences.py)
     pooled_sentences: bool = True
 
     def batch_limits(self, backend_name: str) -> tuple[int, int]:
