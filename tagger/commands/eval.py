@@ -152,13 +152,12 @@ def _names(paths: Sequence[Path], given: Sequence[str]) -> list[str]:
 
 def _predict(model: str, gold: list[LabeledSession], out_dir: Path) -> tuple[str, list[TaggedUtterance]]:
     try:
-        from tagger.classify import load_classifier  # heavy: imported only when --model is used
+        from tagger.pipeline import Pipeline, PipelineConfig  # heavy: imported only when --model is used
     except ImportError as exc:
-        raise ModelError(
-            f"--model needs the classifier (tagger.classify.load_classifier), which is not available: {exc}"
-        ) from exc
-    clf = load_classifier(model or None)
-    tagged = [t for session in clf.tag_sessions([g.session for g in gold]) for t in session]
+        raise ModelError(f"--model needs the classifier (tagger.pipeline), which is not available: {exc}") from exc
+    # the same path as `tagger tag` (default backend, long turns also scored per sentence)
+    pipe = Pipeline(PipelineConfig(model_dir=model or None))
+    tagged = [t for r in pipe.tag_iter([g.session for g in gold]) for t in r.tagged]
     name = f"model-{Path(model).name}" if model else "model"
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"predictions-{name}.jsonl"
