@@ -116,7 +116,6 @@ def finish_model(
     baseline: bool = True,
     command: str = "",
     t0: float | None = None,
-    seconds: float | None = None,
 ) -> TrainResult:
     """Everything after the network's training, all fitted on train/calib and scored on dev:
     the TF-IDF model (reported as the baseline, and fused into the tagger with per-head weights
@@ -164,7 +163,7 @@ def finish_model(
         "tagger_version": tagger.__version__,
         "torch": torch.__version__,
         "python": platform.python_version(),
-        "seconds": round(time.time() - t0, 1) if seconds is None else seconds,
+        "seconds": round(time.time() - t0, 1),
     }
     config = ModelConfig(
         name=cfg.name,

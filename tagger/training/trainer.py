@@ -202,7 +202,7 @@ def train_loop(
             loss = loss_fn(out, y, main_w, talk_w, code_w)
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(lora + list(heads.parameters()), 1.0)
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             sched.step()
             if cfg.ema is not None:
