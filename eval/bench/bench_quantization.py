@@ -29,15 +29,14 @@ from bench_classifier import load_sessions  # noqa: E402
 from tagger.classify import load_classifier  # noqa: E402
 from tagger.classify.backends import OnnxEncoder, cache_dir, export_onnx, onnx_cache_key  # noqa: E402
 from tagger.classify.base_model import weights_digest  # noqa: E402
+from tagger.classify.batching import length_batches, pad_ids, tokenize  # noqa: E402
 
 
 def batches(tokenizer, texts: list[str], size: int, max_tokens: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    texts = sorted(texts, key=len)
-    out = []
-    for i in range(0, len(texts), size):
-        enc = tokenizer(texts[i : i + size], padding=True, truncation=True, max_length=max_tokens, return_tensors="np")
-        out.append((enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)))
-    return out
+    """The engine's own tokenization and padding, in length-sorted batches of ``size`` (no token budget)."""
+    seqs = tokenize(tokenizer, texts, max_tokens)
+    lengths = np.fromiter((len(s) for s in seqs), np.int64, len(seqs))
+    return [pad_ids([seqs[i] for i in idx]) for idx in length_batches(lengths, size, 10**9)]
 
 
 def static_int8(fp32: Path, out: Path, calib: list[tuple[np.ndarray, np.ndarray]]) -> Path:
