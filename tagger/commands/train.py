@@ -45,11 +45,31 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--ema", type=float, default=None, help="keep an exponential moving average of the weights with this decay"
     )
     p.add_argument(
+        "--corpus-weight",
+        action="append",
+        default=[],
+        metavar="NAME=W",
+        help="weigh one corpus's utterances W times in the loss (annomi or authored; repeatable; default 1)",
+    )
+    p.add_argument(
         "--no-baseline",
         action="store_true",
         help="no TF-IDF + logistic-regression model: neither reported as the baseline nor fused (network only)",
     )
     p.set_defaults(handler=run)
+
+
+def _corpus_weight(text: str) -> tuple[str, float]:
+    from tagger.errors import InputError
+
+    name, sep, value = text.partition("=")
+    try:
+        weight = float(value)
+    except ValueError:
+        weight = float("nan")
+    if not sep or not name or weight != weight:
+        raise InputError(f"--corpus-weight {text!r}: expected NAME=NUMBER, e.g. annomi=2")
+    return name, weight
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         lora_layers=args.lora_layers,
         max_tokens=args.max_tokens,
         ema=args.ema,
+        corpus_weights=tuple(_corpus_weight(x) for x in args.corpus_weight),
     )
     bar = tqdm(total=None, desc="train", unit="step", file=sys.stderr, disable=None)
 

@@ -57,6 +57,15 @@ def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
             if (ema := rec.get("config", {}).get("ema")) is not None
             else []
         ),
+        *(
+            [
+                "- Loss weights per corpus (an utterance counts that many times): "
+                + ", ".join(f"`{n}` {w:g}" for n, w in cw)
+                + "."
+            ]
+            if (cw := rec.get("config", {}).get("corpus_weights"))
+            else []
+        ),
         "- Scores are temperature-calibrated per head; therapist codes and `risk_indicator` use per-code thresholds;",
         "  both fitted on the *calib* split (never on dev). A code's threshold is its calib F1 optimum shrunk toward",
         f"  the one threshold best for all codes together (weight: {POOLED_STRENGTH:g} pseudo-positives), so a code with few calib",

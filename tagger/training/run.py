@@ -19,6 +19,7 @@ from tagger.classify.artifact import ModelConfig, build_trainable, save_artifact
 from tagger.classify.base_model import weights_digest
 from tagger.classify.labels import LabelSpace, Targets
 from tagger.classify.lexical import fuse
+from tagger.errors import InputError
 from tagger.training.baseline import TfidfBaseline
 from tagger.training.calibrate import calibrate, fit_fusion, sigmoid, softmax
 from tagger.training.card import write_card
@@ -58,6 +59,21 @@ def probabilities(logits: dict[str, np.ndarray], temps: dict[str, float]) -> dic
     }
 
 
+def corpus_weights(cfg: TrainConfig, corpora: Sequence[Corpus]) -> dict[str, float]:
+    """Each corpus's loss weight from ``cfg.corpus_weights`` (1 where unnamed), checked."""
+    names = [c.name for c in corpora]
+    given = dict(cfg.corpus_weights)
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise InputError(
+            f"corpus weight for {', '.join(unknown)}: no such corpus in training (have {', '.join(names)})"
+        )
+    bad = [f"{n}={w}" for n, w in given.items() if not w > 0]
+    if bad:
+        raise InputError(f"corpus weights must be positive numbers, got {', '.join(bad)}")
+    return {n: float(given.get(n, 1.0)) for n in names}
+
+
 def train_model(
     corpora: Sequence[Corpus],
     cfg: TrainConfig,
@@ -87,7 +103,8 @@ def train_model(
         n: {c.name: prepare(c.sessions[n], tok, space, cfg.max_tokens) for c in corpora}
         for n in ("train", "calib", "dev")
     }
-    train = [d for c in corpora for d in split["train"][c.name]]
+    weights = corpus_weights(cfg, corpora)
+    train = [dataclasses.replace(d, weight=weights[c.name]) for c in corpora for d in split["train"][c.name]]
     losses = train_loop(encoder, heads, train, cfg, progress)
     with torch.no_grad():  # calibrate and score the weights as they are shipped (float16)
         for p in [*(p for p in encoder.parameters() if p.requires_grad), *heads.parameters()]:

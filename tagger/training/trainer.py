@@ -38,16 +38,18 @@ class TrainConfig:
     window: int = 48
     windows_per_batch: int = 4
     ema: float | None = None  # decay of an exponential moving average of the weights, which is what is kept
+    corpus_weights: tuple[tuple[str, float], ...] = ()  # (corpus name, loss weight); unnamed corpora weigh 1
     seed: int = 13
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """A labelled session turned into model inputs and masked targets."""
+    """A labelled session turned into model inputs and masked targets; ``weight`` scales its loss."""
 
     session: LabeledSession
     inputs: SessionInputs
     targets: Targets
+    weight: float = 1.0
 
 
 def prepare(sessions: Sequence[LabeledSession], tokenizer, space: LabelSpace, max_tokens: int) -> list[Prepared]:
@@ -120,7 +122,12 @@ def loss_fn(
     main_w: torch.Tensor,
     talk_w: torch.Tensor,
     code_w: torch.Tensor | None = None,
+    sample_w: torch.Tensor | None = None,
 ) -> torch.Tensor:
+    """Sum of the four heads' losses. ``sample_w`` (one weight per utterance) counts an utterance
+    that many times: each head's loss is still divided by the unweighted number of its targets."""
+    if sample_w is not None:
+        return _weighted_loss(out, y, main_w, talk_w, code_w, sample_w)
     total = out["therapist"].new_zeros(())
     m = y["therapist_mask"]
     if m.sum() > 0:
@@ -134,6 +141,36 @@ def loss_fn(
     if rm.sum() > 0:
         bce = F.binary_cross_entropy_with_logits(out["risk"], y["risk"], reduction="none", pos_weight=torch.tensor(3.0))
         total = total + (bce * rm).sum() / rm.sum()
+    return total
+
+
+def _weighted_ce(logits: torch.Tensor, y: torch.Tensor, class_w: torch.Tensor, sample_w: torch.Tensor) -> torch.Tensor:
+    keep = y != IGNORE
+    nll = F.cross_entropy(logits[keep], y[keep], weight=class_w, reduction="none")  # class_w[y] * nll
+    return (nll * sample_w[keep]).sum() / class_w[y[keep]].sum()
+
+
+def _weighted_loss(
+    out: dict[str, torch.Tensor],
+    y: dict[str, torch.Tensor],
+    main_w: torch.Tensor,
+    talk_w: torch.Tensor,
+    code_w: torch.Tensor | None,
+    sample_w: torch.Tensor,
+) -> torch.Tensor:
+    total = out["therapist"].new_zeros(())
+    m = y["therapist_mask"]
+    if m.sum() > 0:
+        bce = F.binary_cross_entropy_with_logits(out["therapist"], y["therapist"], reduction="none", pos_weight=code_w)
+        total = total + (bce * m * sample_w.unsqueeze(1)).sum() / m.sum() * 4.0
+    if (y["main"] != IGNORE).any():
+        total = total + _weighted_ce(out["main"], y["main"], main_w, sample_w)
+    if (y["talk"] != IGNORE).any():
+        total = total + _weighted_ce(out["talk"], y["talk"], talk_w, sample_w)
+    rm = y["risk_mask"]
+    if rm.sum() > 0:
+        bce = F.binary_cross_entropy_with_logits(out["risk"], y["risk"], reduction="none", pos_weight=torch.tensor(3.0))
+        total = total + (bce * rm * sample_w).sum() / rm.sum()
     return total
 
 
@@ -167,6 +204,7 @@ def train_loop(
     )
     main_w, talk_w = class_weights(main_counts), class_weights(talk_counts)
     code_w = code_pos_weights(data)
+    weighted = any(d.weight != 1.0 for d in data)  # else the unweighted arithmetic, bit for bit as before
 
     def windows() -> list[tuple[int, int, int]]:
         out = []
@@ -199,7 +237,10 @@ def train_loop(
             inputs = [data[k].inputs.window(a, z) for k, a, z in chunk]
             y = _cat_targets([_slice_targets(data[k].targets, a, z) for k, a, z in chunk])
             out = forward(encoder, heads, inputs, hidden)
-            loss = loss_fn(out, y, main_w, talk_w, code_w)
+            sample_w = (
+                torch.cat([torch.full((z - a,), data[k].weight) for k, a, z in chunk]) if weighted else None
+            )
+            loss = loss_fn(out, y, main_w, talk_w, code_w, sample_w)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -129,3 +129,38 @@ def test_temperature_fits_overconfident_logits():
     true_logit = np.where(y == 1, 1.0, -1.0) + rng.normal(0, 1.0, 2000)
     base = fit_temperature_binary(true_logit, y)
     assert fit_temperature_binary(true_logit * 3.0, y) == pytest.approx(3.0 * base, rel=0.1)  # sharpened logits cooled
+
+
+def test_utterance_weights_count_an_utterance_that_many_times():
+    from tagger.training.trainer import loss_fn
+
+    g = torch.Generator().manual_seed(0)
+    n = 6
+    out = {
+        "therapist": torch.randn(n, 3, generator=g),
+        "main": torch.randn(n, 4, generator=g),
+        "talk": torch.randn(n, 3, generator=g),
+        "risk": torch.randn(n, generator=g),
+    }
+    y = {
+        "therapist": torch.tensor([[1.0, 0, 0], [0, 1, 0], [0, 0, 0]] * 2),
+        "therapist_mask": torch.tensor([[1.0, 1, 1], [1, 1, 1], [0, 0, 0]] * 2),
+        "main": torch.tensor([0, 2, IGNORE, 3, 1, IGNORE]),
+        "talk": torch.tensor([IGNORE, IGNORE, 0, IGNORE, IGNORE, 2]),
+        "risk": torch.tensor([0.0, 0, 1, 0, 0, 0]),
+        "risk_mask": torch.tensor([0.0, 0, 1, 0, 0, 1]),
+    }
+    main_w, talk_w = torch.tensor([0.5, 1.0, 1.5, 1.0]), torch.tensor([2.0, 1.0, 0.5])
+    code_w = torch.tensor([1.0, 3.0, 2.0])
+    plain = loss_fn(out, y, main_w, talk_w, code_w)
+    ones = loss_fn(out, y, main_w, talk_w, code_w, torch.ones(n))
+    torch.testing.assert_close(ones, plain)  # weights of 1 are the unweighted loss
+    torch.testing.assert_close(loss_fn(out, y, main_w, talk_w, code_w, torch.full((n,), 2.0)), 2 * plain)
+    # main head alone, weight 0 on the last three utterances: their targets still count in the
+    # denominator (an utterance weighs w times, not a reweighted mean)
+    only_main = {
+        **y, "therapist_mask": torch.zeros(n, 3), "talk": torch.full((n,), IGNORE), "risk_mask": torch.zeros(n)
+    }
+    got = loss_fn(out, only_main, main_w, talk_w, code_w, torch.tensor([1.0, 1, 1, 0, 0, 0]))
+    nll = torch.nn.functional.cross_entropy(out["main"][:2], y["main"][:2], weight=main_w, reduction="sum")
+    torch.testing.assert_close(got, nll / main_w[y["main"][[0, 1, 3, 4]]].sum())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +84,34 @@ def test_weight_averaging_keeps_the_average(tiny_corpus, tmp_path: Path):
     assert plain.config.training["config"]["ema"] is None and half.config.training["config"]["ema"] == 0.5
     assert weights["zero"] == weights["plain"]
     assert weights["half"] != weights["plain"]
+
+
+def test_corpus_weights_change_training_and_are_recorded(tiny_corpus, tmp_path: Path):
+    import dataclasses
+
+    train_model([tiny_corpus], CFG, tmp_path / "plain", baseline=False)
+    same = dataclasses.replace(CFG, corpus_weights=(("authored", 1.0),))
+    train_model([tiny_corpus], same, tmp_path / "one", baseline=False)
+    train_model(
+        [tiny_corpus], dataclasses.replace(CFG, corpus_weights=(("authored", 3.0),)), tmp_path / "heavy", baseline=False
+    )
+    weights = {n: (tmp_path / n / "adapter.safetensors").read_bytes() for n in ("plain", "one", "heavy")}
+    assert weights["one"] == weights["plain"]  # weight 1 is the unweighted loss, bit for bit
+    assert weights["heavy"] != weights["plain"]
+    recorded = {n: json.loads((tmp_path / n / "config.json").read_text())["training"]["config"] for n in weights}
+    assert recorded["plain"]["corpus_weights"] == [] and recorded["heavy"]["corpus_weights"] == [["authored", 3.0]]
+    assert "Loss weights per corpus" in (tmp_path / "heavy" / "README.md").read_text()
+    assert "Loss weights per corpus" not in (tmp_path / "plain" / "README.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [((("annomi", 2.0),), r"no such corpus in training \(have authored\)"), ((("authored", 0.0),), "positive")],
+)
+def test_corpus_weights_are_checked(tiny_corpus, tmp_path: Path, weights, message):
+    import dataclasses
+
+    from tagger.errors import InputError
+
+    with pytest.raises(InputError, match=message):
+        train_model([tiny_corpus], dataclasses.replace(CFG, corpus_weights=weights), tmp_path / "m")
