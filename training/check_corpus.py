@@ -68,8 +68,8 @@ def main(argv: list[str]) -> int:
     therapist_codes = set(tax.therapist_ids)
     total: Counter = Counter()
     problems: list[str] = []
-    pattern = argv[1] if len(argv) > 1 else "*.csv"
-    files = sorted(p for p in root.glob(pattern) if p.name != "sessions.csv")
+    patterns = argv[1:] or ["*.csv"]  # one or more globs
+    files = sorted({p for pat in patterns for p in root.glob(pat) if p.name != "sessions.csv"})
     for f in files:
         c, p = check_file(f, therapist_codes)
         total.update(c)

@@ -117,8 +117,14 @@ def export_onnx(encoder: nn.Module, out: Path, quantize: bool = True) -> Path:
         staged = Path(tmp) / out.name
         if quantize:
             from onnxruntime.quantization import QuantType, quantize_dynamic
+            from onnxruntime.quantization.shape_inference import quant_pre_process
 
-            quantize_dynamic(str(fp32), str(staged), weight_type=QuantType.QInt8, per_channel=True)
+            # ONNX shape inference only (ORT's symbolic pass does not complete on this graph; its graph
+            # optimisations run at session load anyway): the quantized graph is the same as without
+            # it, and the quantizer no longer logs a "consider pre-processing" warning to the user.
+            shaped = Path(tmp) / "encoder-shaped.onnx"
+            quant_pre_process(str(fp32), str(shaped), skip_optimization=True, skip_symbolic_shape=True)
+            quantize_dynamic(str(shaped), str(staged), weight_type=QuantType.QInt8, per_channel=True)
         else:
             fp32.rename(staged)
         os.replace(staged, out)  # atomic: a concurrent reader never sees half a file

@@ -164,3 +164,22 @@ def test_utterance_weights_count_an_utterance_that_many_times():
     got = loss_fn(out, only_main, main_w, talk_w, code_w, torch.tensor([1.0, 1, 1, 0, 0, 0]))
     nll = torch.nn.functional.cross_entropy(out["main"][:2], y["main"][:2], weight=main_w, reduction="sum")
     torch.testing.assert_close(got, nll / main_w[y["main"][[0, 1, 3, 4]]].sum())
+
+
+def test_int8_export_is_quiet_and_close_to_float(tmp_path, caplog):
+    """The quantizer is given a shape-inferred graph, so it logs no advice at the user."""
+    import logging
+
+    from tagger.classify.backends import OnnxEncoder, export_onnx
+    from tagger.classify.base_model import resolve_base_model
+    from tagger.classify.net import load_encoder
+
+    encoder = load_encoder(resolve_base_model(), num_layers=1)
+    with caplog.at_level(logging.WARNING):
+        int8 = OnnxEncoder(export_onnx(encoder, tmp_path / "encoder-int8.onnx"), threads=1)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    fp32 = OnnxEncoder(export_onnx(encoder, tmp_path / "encoder-fp32.onnx", quantize=False), threads=1)
+    ids = np.array([[101, 2054, 2003, 2115, 2171, 102]], dtype=np.int64)
+    mask = np.ones_like(ids)
+    a, b = int8(ids, mask), fp32(ids, mask)
+    assert torch.nn.functional.cosine_similarity(a, b).item() > 0.95
