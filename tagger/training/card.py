@@ -28,6 +28,7 @@ def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
     fused = any(w > 0 for w in cfg.fusion.values())
     weights = ", ".join(f"{h} {w:.2f}" for h, w in cfg.fusion.items())
     rec = cfg.training
+    n_dev = len(rec.get("data", {}).get("authored", {}).get("sessions", {}).get("dev", []))
     lines = [
         f"# Model card: {cfg.name}",
         "",
@@ -90,10 +91,10 @@ def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
         "  therapist codes and the risk flag are *unobserved* there and masked out of the loss and the metrics.",
         "- `authored`: original invented sessions written and labelled by the tagger developers (`training/data/authored`,",
         "  guide `training/ANNOTATION.md`); one annotator, so dev scores on it are in-distribution and optimistic.",
-        "  In the committed split (`training/splits/authored.json`) dev is 17 sessions of the first writing round; the",
-        "  later rounds went to train and calib only (see the guide's *Rounds and splits*). A blind second annotation",
-        "  of the dev sessions (`training/data/authored_second`) measures how well two annotators agree on them, a",
-        "  ceiling for these dev figures (`tagger eval --also-gold`; the guide's *Second annotation of the dev split*).",
+        f"  Dev here is {n_dev} whole sessions; which writing rounds went to which split is in the guide's *Rounds and",
+        "  splits*. A blind second annotation of the 17 round-1 dev sessions (`training/data/authored_second`)",
+        "  measures how well two annotators agree on them, a ceiling for these dev figures (`tagger eval --also-gold`;",
+        "  the guide's *Second annotation of the dev split*).",
         "",
         "## Dev metrics",
         "",
