@@ -28,6 +28,7 @@ from tagger.classify.backends import OnnxEncoder, TorchEncoder, cache_dir, expor
 from tagger.classify.base_model import weights_digest
 from tagger.classify.batching import SessionInputs, encode_all, pad_sessions, session_inputs, tokenize
 from tagger.classify.lexical import fuse
+from tagger.classify.risk_terms import explicit_risk
 from tagger.classify.spans import sentence_token_spans
 from tagger.errors import ModelError
 from tagger.segment import Segmenter
@@ -49,6 +50,9 @@ class EngineOptions:
     # Sentences of a split turn (evidence) pooled from the turn's own encoding; False encodes each one on
     # its own as well (1.5x the encoder's tokens on the benchmark archive; eval/bench/bench_sentences.py)
     pooled_sentences: bool = True
+    # A client utterance with an explicit, non-denied risk phrase (tagger/classify/risk_terms.py) is
+    # flagged risk_indicator even when the model's score is below its threshold; False: the model alone
+    risk_terms: bool = True
 
     def batch_limits(self, backend_name: str) -> tuple[int, int]:
         """(utterances, padded tokens) per encoder batch. On the CPU small batches stay in cache
@@ -376,6 +380,9 @@ class Classifier:
                 evidence = (
                     {RISK_FLAG: segments[0].utterances[r[int(segments[1].risk[r].argmax())]].text} if r and risk else {}
                 )
+                phrase = explicit_risk(u.text) if self.options.risk_terms and not risk else None
+                if phrase is not None:  # the score stays the model's; the evidence is the phrase
+                    risk, review, evidence = True, (), {RISK_FLAG: phrase}
                 out.append(
                     TaggedUtterance(
                         u,

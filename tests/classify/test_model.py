@@ -185,3 +185,25 @@ def test_fused_artifact_without_its_lexical_model_is_an_error(shipped_model, tmp
         (bad / name).unlink(missing_ok=True)
     with pytest.raises(ModelError, match="lexical.json/.npz are missing"):
         load_classifier(bad)
+
+
+def test_explicit_risk_phrase_sets_the_flag_and_keeps_the_model_score(shipped_model, torch_clf):
+    from tagger.types import Session, Utterance
+
+    utts = [
+        ("therapist", "How have things been this week?"),
+        ("client", "I've got tablets in the car. I was going to take them all tonight."),
+        ("therapist", "And at work?"),
+        ("client", "Work has been really stressful lately."),
+    ]
+    s = Session("probe", tuple(Utterance("probe", str(i), spk, txt) for i, (spk, txt) in enumerate(utts)))
+    model_only = load_classifier(shipped_model, options=EngineOptions(backend="torch", risk_terms=False))
+    with_terms, alone = torch_clf.tag_sessions([s])[0], model_only.tag_sessions([s])[0]
+    thr = torch_clf.config.thresholds["risk_indicator"]
+    for a, b in zip(with_terms, alone, strict=True):
+        assert a.scores == b.scores  # the score is always the model's
+    assert alone[1].risk_indicator == (alone[1].scores["risk_indicator"] >= thr)
+    assert with_terms[1].risk_indicator and "risk_indicator" in with_terms[1].codes
+    if not alone[1].risk_indicator:  # flagged by the phrase: it is the evidence
+        assert with_terms[1].evidence == {"risk_indicator": "take them all"}
+    assert not with_terms[3].risk_indicator
