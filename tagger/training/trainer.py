@@ -126,52 +126,35 @@ def loss_fn(
 ) -> torch.Tensor:
     """Sum of the four heads' losses. ``sample_w`` (one weight per utterance) counts an utterance
     that many times: each head's loss is still divided by the unweighted number of its targets."""
-    if sample_w is not None:
-        return _weighted_loss(out, y, main_w, talk_w, code_w, sample_w)
     total = out["therapist"].new_zeros(())
     m = y["therapist_mask"]
     if m.sum() > 0:
         bce = F.binary_cross_entropy_with_logits(out["therapist"], y["therapist"], reduction="none", pos_weight=code_w)
+        if sample_w is not None:
+            bce = bce * sample_w.unsqueeze(1)
         total = total + (bce * m).sum() / m.sum() * 4.0
     if (y["main"] != IGNORE).any():
-        total = total + F.cross_entropy(out["main"], y["main"], weight=main_w, ignore_index=IGNORE)
+        total = total + _cross_entropy(out["main"], y["main"], main_w, sample_w)
     if (y["talk"] != IGNORE).any():
-        total = total + F.cross_entropy(out["talk"], y["talk"], weight=talk_w, ignore_index=IGNORE)
+        total = total + _cross_entropy(out["talk"], y["talk"], talk_w, sample_w)
     rm = y["risk_mask"]
     if rm.sum() > 0:
         bce = F.binary_cross_entropy_with_logits(out["risk"], y["risk"], reduction="none", pos_weight=torch.tensor(3.0))
+        if sample_w is not None:
+            bce = bce * sample_w
         total = total + (bce * rm).sum() / rm.sum()
     return total
 
 
-def _weighted_ce(logits: torch.Tensor, y: torch.Tensor, class_w: torch.Tensor, sample_w: torch.Tensor) -> torch.Tensor:
+def _cross_entropy(
+    logits: torch.Tensor, y: torch.Tensor, class_w: torch.Tensor, sample_w: torch.Tensor | None
+) -> torch.Tensor:
+    """Class-weighted mean cross-entropy; with ``sample_w`` each term is also scaled by its utterance's weight."""
+    if sample_w is None:
+        return F.cross_entropy(logits, y, weight=class_w, ignore_index=IGNORE)
     keep = y != IGNORE
     nll = F.cross_entropy(logits[keep], y[keep], weight=class_w, reduction="none")  # class_w[y] * nll
     return (nll * sample_w[keep]).sum() / class_w[y[keep]].sum()
-
-
-def _weighted_loss(
-    out: dict[str, torch.Tensor],
-    y: dict[str, torch.Tensor],
-    main_w: torch.Tensor,
-    talk_w: torch.Tensor,
-    code_w: torch.Tensor | None,
-    sample_w: torch.Tensor,
-) -> torch.Tensor:
-    total = out["therapist"].new_zeros(())
-    m = y["therapist_mask"]
-    if m.sum() > 0:
-        bce = F.binary_cross_entropy_with_logits(out["therapist"], y["therapist"], reduction="none", pos_weight=code_w)
-        total = total + (bce * m * sample_w.unsqueeze(1)).sum() / m.sum() * 4.0
-    if (y["main"] != IGNORE).any():
-        total = total + _weighted_ce(out["main"], y["main"], main_w, sample_w)
-    if (y["talk"] != IGNORE).any():
-        total = total + _weighted_ce(out["talk"], y["talk"], talk_w, sample_w)
-    rm = y["risk_mask"]
-    if rm.sum() > 0:
-        bce = F.binary_cross_entropy_with_logits(out["risk"], y["risk"], reduction="none", pos_weight=torch.tensor(3.0))
-        total = total + (bce * rm * sample_w).sum() / rm.sum()
-    return total
 
 
 def seed_everything(seed: int) -> None:
