@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 # Words that count only in a first-person clause ("I've been suicidal", not "she was suicidal").
-_FIRST_PERSON_TERMS = (r"\bsuicidal\b", r"\boverdos(?:e|ed|ing)\b")
+_FIRST_PERSON_TERMS = (r"\bsuicidal\b", r"\boverdos(?:e|ed|ing)\b", r"\bself[- ]?harm(?:ed|ing)?\b")
 _I = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|im|ive)\b", re.IGNORECASE)
 _PATTERNS = (
     # active ideation
@@ -45,7 +45,6 @@ _PATTERNS = (
     # self-harm acts
     r"\b(?:cut|cutting|cuts|burn|burning|burned|burnt|hurt|hurting|harm|harming|scratch|scratched|scratching"
     r"|hit|hitting|punch|punched|punching)\s+myself\b",
-    r"\bself[- ]?harm(?:ed|ing)?\b",
     r"\bi\s+(?:cut|burned|burnt|scratched)\s+again\b",
 )
 _RISK = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)

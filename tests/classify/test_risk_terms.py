@@ -45,3 +45,8 @@ def test_explicit_statements_are_found(text, phrase):
 @pytest.mark.parametrize("text", NOT_FLAGGED)
 def test_denials_third_persons_and_idioms_are_not(text):
     assert explicit_risk(text) is None
+
+
+def test_other_peoples_self_harm_is_not_the_clients():
+    assert explicit_risk("My flatmate used to self-harm in first year, she's doing brilliant now.") is None
+    assert explicit_risk("I've been self-harming again since Christmas.") == "self-harming"
