@@ -57,17 +57,22 @@ def test_tags_are_valid_taxonomy_labels(torch_clf, sessions):
             json.dumps(t.to_record())
 
 
-def test_predictions_are_plausible(torch_clf, data_samples):
-    """Not a metric (that is the model card's job): obvious utterances get their obvious labels."""
+def _probe_session(utts: list[tuple[str, str]]):
+    """A session of (speaker, text) turns with ids 0, 1, 2, ..."""
     from tagger.types import Session, Utterance
 
+    return Session("probe", tuple(Utterance("probe", str(i), spk, txt) for i, (spk, txt) in enumerate(utts)))
+
+
+def test_predictions_are_plausible(torch_clf, data_samples):
+    """Not a metric (that is the model card's job): obvious utterances get their obvious labels."""
     utts = [
         ("therapist", "What brings you in today?"),
         ("client", "I've been drinking way too much since I lost my job, and I really want to cut back."),
         ("therapist", "Have you had any thoughts of ending your life?"),
         ("client", "Sometimes I think everyone would be better off without me."),
     ]
-    s = Session("probe", tuple(Utterance("probe", str(i), spk, txt) for i, (spk, txt) in enumerate(utts)))
+    s = _probe_session(utts)
     t = torch_clf.tag_sessions([s])[0]
     assert t[0].main_behaviour == "question" and "open_question" in t[0].codes
     assert t[1].client_talk == "change_talk"
@@ -188,15 +193,13 @@ def test_fused_artifact_without_its_lexical_model_is_an_error(shipped_model, tmp
 
 
 def test_explicit_risk_phrase_sets_the_flag_and_keeps_the_model_score(shipped_model, torch_clf):
-    from tagger.types import Session, Utterance
-
     utts = [
         ("therapist", "How have things been this week?"),
         ("client", "I've got tablets in the car. I was going to take them all tonight."),
         ("therapist", "And at work?"),
         ("client", "Work has been really stressful lately."),
     ]
-    s = Session("probe", tuple(Utterance("probe", str(i), spk, txt) for i, (spk, txt) in enumerate(utts)))
+    s = _probe_session(utts)
     model_only = load_classifier(shipped_model, options=EngineOptions(backend="torch", risk_terms=False))
     with_terms, alone = torch_clf.tag_sessions([s])[0], model_only.tag_sessions([s])[0]
     thr = torch_clf.config.thresholds["risk_indicator"]
