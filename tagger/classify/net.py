@@ -48,16 +48,24 @@ class ContextHeads(nn.Module):
         self.talk = nn.Linear(d, shape.talk_labels)
         self.risk = nn.Linear(d, 1)
 
-    def forward(
+    def context(
         self, pooled: torch.Tensor, prev: torch.Tensor, feats: torch.Tensor, lengths: torch.Tensor
-    ) -> dict[str, torch.Tensor]:
-        """pooled, prev: (B, T, H) utterance vectors and those of the previous other-speaker turn;
-        feats: (B, T, F); lengths: (B,) valid steps. Returns logits per head, (B, T, ...)."""
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The utterance's own input vector (B, T, H) and the GRU's (B, T, 2 * gru_hidden), forward
+        direction first."""
         x = torch.cat([pooled, pooled * prev, feats], dim=-1)
         x = torch.tanh(self.inp(self.drop(x)))
         packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.gru(packed)
         out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        return x, out
+
+    def forward(
+        self, pooled: torch.Tensor, prev: torch.Tensor, feats: torch.Tensor, lengths: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """pooled, prev: (B, T, H) utterance vectors and those of the previous other-speaker turn;
+        feats: (B, T, F); lengths: (B,) valid steps. Returns logits per head, (B, T, ...)."""
+        x, out = self.context(pooled, prev, feats, lengths)
         h = self.drop(torch.cat([x, out], dim=-1))
         return {
             "therapist": self.therapist(h),
