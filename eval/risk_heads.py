@@ -49,11 +49,12 @@ from tagger.training.data import AUTHORED_DIR, load_annomi, load_authored  # noq
 from tagger.training.trainer import (  # noqa: E402
     Prepared,
     TrainConfig,
-    class_weights,
-    code_pos_weights,
     flat_logits,
     loss_fn,
+    loss_weights,
     prepare,
+    session_windows,
+    window_targets,
 )
 
 VARIANTS = ("context", "forward", "utterance")
@@ -94,14 +95,6 @@ class Frozen:
         cur, prev, feats, lengths = pad_sessions(pooled, inputs)
         return flat_logits(heads(cur, prev, feats, lengths), lengths)
 
-    def targets(self, items: list[tuple[int, int, int]]) -> dict[str, torch.Tensor]:
-        names = ("therapist", "therapist_mask", "main", "talk", "risk", "risk_mask")
-        t = [self.data[k].targets for k, _, _ in items]
-        return {
-            n: torch.from_numpy(np.concatenate([getattr(x, n)[a:z] for x, (_, a, z) in zip(t, items, strict=True)]))
-            for n in names
-        }
-
     def whole(self) -> list[tuple[int, int, int]]:
         return [(k, 0, len(d.inputs.ids)) for k, d in enumerate(self.data)]
 
@@ -112,22 +105,9 @@ def train_heads(train: Frozen, make, cfg: TrainConfig, seed: int) -> nn.Module:
     torch.manual_seed(seed)
     rng = random.Random(seed)
     heads = make()
-    tg = [d.targets for d in train.data]
-    main_w = class_weights(np.bincount(np.concatenate([t.main[t.main >= 0] for t in tg]), minlength=4))
-    talk_w = class_weights(np.bincount(np.concatenate([t.talk[t.talk >= 0] for t in tg]), minlength=3))
-    code_w = code_pos_weights(train.data)
+    main_w, talk_w, code_w = loss_weights(train.data, heads.main.out_features, heads.talk.out_features)
     opt = torch.optim.AdamW(heads.parameters(), lr=cfg.lr_heads, weight_decay=cfg.weight_decay)
-
-    def windows() -> list[tuple[int, int, int]]:
-        out = []
-        for k, d in enumerate(train.data):
-            n = len(d.inputs.ids)
-            start = -rng.randrange(cfg.window // 2) if n > cfg.window else 0
-            out += [(k, max(a, 0), min(a + cfg.window, n)) for a in range(start, n, cfg.window)]
-        rng.shuffle(out)
-        return out
-
-    epochs = [windows() for _ in range(cfg.epochs)]
+    epochs = [session_windows(train.data, cfg.window, rng) for _ in range(cfg.epochs)]
     steps = sum(-(-len(w) // cfg.windows_per_batch) for w in epochs)
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=cfg.lr_heads, total_steps=steps, pct_start=0.1, anneal_strategy="linear"
@@ -136,7 +116,7 @@ def train_heads(train: Frozen, make, cfg: TrainConfig, seed: int) -> nn.Module:
     for ws in epochs:
         for b in range(0, len(ws), cfg.windows_per_batch):
             chunk = ws[b : b + cfg.windows_per_batch]
-            loss = loss_fn(train.logits(heads, chunk), train.targets(chunk), main_w, talk_w, code_w)
+            loss = loss_fn(train.logits(heads, chunk), window_targets(train.data, chunk), main_w, talk_w, code_w)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(heads.parameters(), 1.0)
@@ -150,7 +130,7 @@ def risk_scores(split: Frozen, heads: nn.Module) -> tuple[np.ndarray, np.ndarray
     """Risk probabilities and gold of every client row with a risk label."""
     items = split.whole()
     p = sigmoid(split.logits(heads, items)["risk"].numpy())
-    y = split.targets(items)
+    y = window_targets(split.data, items)
     keep = y["risk_mask"].numpy() > 0
     return p[keep], y["risk"].numpy()[keep]
 

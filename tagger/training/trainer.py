@@ -81,6 +81,23 @@ def _cat_targets(ts: Sequence[Targets]) -> dict[str, torch.Tensor]:
     }
 
 
+def window_targets(data: Sequence[Prepared], windows: Sequence[tuple[int, int, int]]) -> dict[str, torch.Tensor]:
+    """The targets of ``(session index, start, stop)`` windows of ``data``, concatenated."""
+    return _cat_targets([_slice_targets(data[k].targets, a, z) for k, a, z in windows])
+
+
+def session_windows(data: Sequence[Prepared], window: int, rng: random.Random) -> list[tuple[int, int, int]]:
+    """Every session cut into ``window``-utterance pieces (a random offset for long sessions), shuffled."""
+    out = []
+    for k, d in enumerate(data):
+        n = len(d.inputs.ids)
+        start = -rng.randrange(window // 2) if n > window else 0
+        for a in range(start, n, window):
+            out.append((k, max(a, 0), min(a + window, n)))
+    rng.shuffle(out)
+    return out
+
+
 def flat_logits(logits: dict[str, torch.Tensor], lengths: torch.Tensor) -> dict[str, torch.Tensor]:
     """(B, T, ...) -> (sum(lengths), ...) in session order."""
     keep = torch.arange(next(iter(logits.values())).shape[1]).unsqueeze(0) < lengths.unsqueeze(1)
@@ -114,6 +131,13 @@ def code_pos_weights(data: Sequence[Prepared]) -> torch.Tensor:
     obs = sum(d.targets.therapist_mask.sum(0) for d in data)
     w = np.sqrt(np.maximum(obs - pos, 1) / np.maximum(pos, 1))
     return torch.tensor(np.clip(w, 1.0, 10.0), dtype=torch.float32)
+
+
+def loss_weights(data: Sequence[Prepared], n_main: int, n_talk: int) -> tuple[torch.Tensor, ...]:
+    """(main class weights, talk class weights, per-code positive weights) from the training targets."""
+    main = np.bincount(np.concatenate([d.targets.main[d.targets.main >= 0] for d in data]), minlength=n_main)
+    talk = np.bincount(np.concatenate([d.targets.talk[d.targets.talk >= 0] for d in data]), minlength=n_talk)
+    return class_weights(main), class_weights(talk), code_pos_weights(data)
 
 
 def loss_fn(
@@ -179,27 +203,10 @@ def train_loop(
         [{"params": lora, "lr": cfg.lr_lora}, {"params": list(heads.parameters()), "lr": cfg.lr_heads}],
         weight_decay=cfg.weight_decay,
     )
-    main_counts = np.bincount(
-        np.concatenate([d.targets.main[d.targets.main >= 0] for d in data]), minlength=heads.main.out_features
-    )
-    talk_counts = np.bincount(
-        np.concatenate([d.targets.talk[d.targets.talk >= 0] for d in data]), minlength=heads.talk.out_features
-    )
-    main_w, talk_w = class_weights(main_counts), class_weights(talk_counts)
-    code_w = code_pos_weights(data)
+    main_w, talk_w, code_w = loss_weights(data, heads.main.out_features, heads.talk.out_features)
     weighted = any(d.weight != 1.0 for d in data)  # else the unweighted arithmetic, bit for bit as before
 
-    def windows() -> list[tuple[int, int, int]]:
-        out = []
-        for k, d in enumerate(data):
-            n = len(d.inputs.ids)
-            start = -rng.randrange(cfg.window // 2) if n > cfg.window else 0
-            for a in range(start, n, cfg.window):
-                out.append((k, max(a, 0), min(a + cfg.window, n)))
-        rng.shuffle(out)
-        return out
-
-    n_steps = cfg.epochs * -(-len(windows()) // cfg.windows_per_batch)
+    n_steps = cfg.epochs * -(-len(session_windows(data, cfg.window, rng)) // cfg.windows_per_batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt,
         max_lr=[cfg.lr_lora, cfg.lr_heads],
@@ -213,16 +220,14 @@ def train_loop(
     for epoch in range(cfg.epochs):
         encoder.train()
         heads.train()
-        ws = windows()
+        ws = session_windows(data, cfg.window, rng)
         epoch_loss = []
         for b in range(0, len(ws), cfg.windows_per_batch):
             chunk = ws[b : b + cfg.windows_per_batch]
             inputs = [data[k].inputs.window(a, z) for k, a, z in chunk]
-            y = _cat_targets([_slice_targets(data[k].targets, a, z) for k, a, z in chunk])
+            y = window_targets(data, chunk)
             out = forward(encoder, heads, inputs, hidden)
-            sample_w = (
-                torch.cat([torch.full((z - a,), data[k].weight) for k, a, z in chunk]) if weighted else None
-            )
+            sample_w = torch.cat([torch.full((z - a,), data[k].weight) for k, a, z in chunk]) if weighted else None
             loss = loss_fn(out, y, main_w, talk_w, code_w, sample_w)
             opt.zero_grad(set_to_none=True)
             loss.backward()
