@@ -65,11 +65,11 @@ def load_authored(directory: Path) -> dict[str, Session]:
 
 
 def split_ids(ids: list[str], prefix: str, split_file: Path) -> dict[str, str]:
-    """Map session id -> train/calib/dev using the project's split file, else a stable hash."""
+    """Map session id -> train/calib/dev (or reserve: unused) using the project's split file, else a stable hash."""
     assigned: dict[str, str] = {}
     if split_file.is_file():
         spec = json.loads(split_file.read_text())
-        for part in ("train", "calib", "dev"):
+        for part in ("train", "calib", "dev", "reserve"):
             for sid in spec.get(part, []):
                 assigned[f"{prefix}:{sid}"] = part
     for sid in ids:

@@ -18,18 +18,16 @@ class Split:
     train: tuple[str, ...]
     calib: tuple[str, ...]
     dev: tuple[str, ...]
+    reserve: tuple[str, ...] = ()  # written and checked, not yet in any split (no model has used them)
 
     def of(self, name: str) -> tuple[str, ...]:
         return {"train": self.train, "calib": self.calib, "dev": self.dev}[name]
 
     def to_json(self) -> str:
-        return (
-            json.dumps(
-                {"seed": self.seed, "train": list(self.train), "calib": list(self.calib), "dev": list(self.dev)},
-                indent=1,
-            )
-            + "\n"
-        )
+        d = {"seed": self.seed, "train": list(self.train), "calib": list(self.calib), "dev": list(self.dev)}
+        if self.reserve:
+            d["reserve"] = list(self.reserve)
+        return json.dumps(d, indent=1) + "\n"
 
 
 def make_split(
@@ -54,12 +52,13 @@ def make_split(
 
 def load_split(path: Path) -> Split:
     d = json.loads(path.read_text(encoding="utf-8"))
-    return Split(d["seed"], tuple(d["train"]), tuple(d["calib"]), tuple(d["dev"]))
+    return Split(d["seed"], tuple(d["train"]), tuple(d["calib"]), tuple(d["dev"]), tuple(d.get("reserve", ())))
 
 
 def check_split(split: Split, ids: set[str], where: str) -> None:
-    listed = set(split.train) | set(split.calib) | set(split.dev)
-    if len(listed) != len(split.train) + len(split.calib) + len(split.dev):
+    parts = (split.train, split.calib, split.dev, split.reserve)
+    listed = set().union(*parts)
+    if len(listed) != sum(map(len, parts)):
         raise InputError(f"{where}: a session id is listed in more than one split")
     unknown = sorted(ids - listed, key=_natural)
     if unknown:
