@@ -28,6 +28,8 @@ def test_reserved_sessions_are_in_no_split(tmp_path: Path):
     corpus = load_authored(root, tmp_path / "split.json")
     got = {n: [s.session.session_id for s in v] for n, v in corpus.sessions.items()}
     assert got == {"train": ["s001"], "calib": ["s002"], "dev": ["s003"]}
+    hashed = sorted(Path(k).name for k in corpus.files)  # the data a model trained on it records
+    assert hashed == ["s001.csv", "s002.csv", "s003.csv"]
 
 
 def test_a_session_in_reserve_and_a_split_is_refused(tmp_path: Path):

@@ -71,8 +71,11 @@ def load_authored(
     files = sorted(f for f in root.glob("*.csv") if f.name != "sessions.csv")
     if not files:
         raise InputError(f"no authored sessions (*.csv) in {root}")
-    sessions = [ls for f in files for ls in read_labeled(f, fmt="codes")]
-    return Corpus("authored", _apply_split("authored", sessions, split_file, seed), file_sha256(files))
+    by_file = {f: read_labeled(f, fmt="codes") for f in files}
+    split = _apply_split("authored", [ls for v in by_file.values() for ls in v], split_file, seed)
+    used = {ls.session_id for part in split.values() for ls in part}  # reserved sessions are not the model's data
+    kept = [f for f, v in by_file.items() if any(ls.session_id in used for ls in v)]
+    return Corpus("authored", split, file_sha256(kept))
 
 
 def to_dataset(corpus: Corpus):  # -> datasets.DatasetDict
