@@ -10,13 +10,16 @@ next to the F1 at the calib threshold, which on a few dozen dev positives moves 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
+import sys
 from pathlib import Path
 
-from sklearn.metrics import average_precision_score
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sklearn.metrics import average_precision_score  # noqa: E402
+
+from tagger.io.labeled import read_labeled  # noqa: E402
 
 
 def main() -> None:
@@ -24,12 +27,13 @@ def main() -> None:
     ap.add_argument("predictions", type=Path)
     ap.add_argument("--gold", type=Path, default=ROOT / "training" / "data" / "authored")
     args = ap.parse_args()
-    gold = {}
-    for f in sorted(args.gold.glob("*.csv")):
-        with f.open(newline="", encoding="utf-8") as fh:
-            for r in csv.DictReader(fh):
-                if "codes" in r:
-                    gold[(r["session_id"], r["utterance_id"])] = "risk_indicator" in r["codes"].split(";")
+    gold = {
+        (ls.session_id, uid): bool(g.risk_indicator)
+        for f in sorted(args.gold.glob("*.csv"))
+        if f.name != "sessions.csv"
+        for ls in read_labeled(f, fmt="codes")
+        for uid, g in ls.labels.items()
+    }
     y, s = [], []
     with args.predictions.open(encoding="utf-8") as fh:
         for line in fh:
