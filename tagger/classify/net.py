@@ -65,7 +65,10 @@ class ContextHeads(nn.Module):
     ) -> dict[str, torch.Tensor]:
         """pooled, prev: (B, T, H) utterance vectors and those of the previous other-speaker turn;
         feats: (B, T, F); lengths: (B,) valid steps. Returns logits per head, (B, T, ...)."""
-        x, out = self.context(pooled, prev, feats, lengths)
+        return self.read(*self.context(pooled, prev, feats, lengths))
+
+    def read(self, x: torch.Tensor, out: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The four heads' logits from :meth:`context`'s two outputs."""
         h = self.drop(torch.cat([x, out], dim=-1))
         return {
             "therapist": self.therapist(h),

@@ -45,6 +45,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--ema", type=float, default=None, help="keep an exponential moving average of the weights with this decay"
     )
     p.add_argument(
+        "--risk-aux",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="add W times a risk loss read from each utterance alone (a training-only probe before the session "
+        "layer), so the encoder learns risk from what the client says, not from the therapist's reaction",
+    )
+    p.add_argument(
         "--corpus-weight",
         action="append",
         default=[],
@@ -90,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
             corpora.append(load_authored(args.authored, None, args.seed))
     if not corpora:
         raise InputError("nothing to train on: drop --no-annomi or --no-authored")
+    if not args.risk_aux >= 0:
+        raise InputError(f"--risk-aux {args.risk_aux}: expected a weight of 0 or more (0 turns the probe off)")
     cfg = TrainConfig(
         base_model=args.base_model,
         num_layers=args.num_layers,
@@ -100,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         ema=args.ema,
         corpus_weights=tuple(_corpus_weight(x) for x in args.corpus_weight),
+        risk_aux=args.risk_aux,
     )
     bar = tqdm(total=None, desc="train", unit="step", file=sys.stderr, disable=None)
 

@@ -67,6 +67,15 @@ def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
             if (cw := rec.get("config", {}).get("corpus_weights"))
             else []
         ),
+        *(
+            [
+                f"- Auxiliary risk loss (weight {aux:g}) during training: a linear probe on each utterance's own "
+                "input vector, before the session layer, so the encoder learns risk from the utterance itself; "
+                "the probe is not part of the artifact."
+            ]
+            if (aux := rec.get("config", {}).get("risk_aux"))
+            else []
+        ),
         "- Scores are temperature-calibrated per head; therapist codes and `risk_indicator` use per-code thresholds;",
         "  both fitted on the *calib* split (never on dev). A code's threshold is its calib F1 optimum shrunk toward",
         f"  the one threshold best for all codes together (weight: {POOLED_STRENGTH:g} pseudo-positives), so a code with few calib",

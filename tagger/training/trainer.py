@@ -39,6 +39,9 @@ class TrainConfig:
     windows_per_batch: int = 4
     ema: float | None = None  # decay of an exponential moving average of the weights, which is what is kept
     corpus_weights: tuple[tuple[str, float], ...] = ()  # (corpus name, loss weight); unnamed corpora weigh 1
+    # weight of an auxiliary risk loss on the utterance's own input vector, before the GRU: a training-only
+    # linear probe that makes the encoder put risk into the utterance itself; it is not part of the artifact
+    risk_aux: float = 0.0
     seed: int = 13
 
 
@@ -105,8 +108,14 @@ def flat_logits(logits: dict[str, torch.Tensor], lengths: torch.Tensor) -> dict[
 
 
 def forward(
-    encoder: nn.Module, heads: ContextHeads, inputs: Sequence[SessionInputs], hidden: int
+    encoder: nn.Module,
+    heads: ContextHeads,
+    inputs: Sequence[SessionInputs],
+    hidden: int,
+    risk_probe: nn.Module | None = None,
 ) -> dict[str, torch.Tensor]:
+    """Logits per head, flattened; with ``risk_probe`` also ``risk_utterance``: that probe's risk
+    logit from each utterance's own input vector (no session context)."""
     seqs = [s for x in inputs for s in x.ids]
     pooled = encode_all(
         lambda i, m: encode(encoder, torch.from_numpy(i), torch.from_numpy(m)),
@@ -116,7 +125,12 @@ def forward(
         max_tokens_per_batch=4096,
     )
     cur, prev, feats, lengths = pad_sessions(pooled, inputs)
-    return flat_logits(heads(cur, prev, feats, lengths), lengths)
+    if risk_probe is None:
+        return flat_logits(heads(cur, prev, feats, lengths), lengths)
+    x, out = heads.context(cur, prev, feats, lengths)
+    logits = heads.read(x, out)
+    logits["risk_utterance"] = risk_probe(heads.drop(x)).squeeze(-1)
+    return flat_logits(logits, lengths)
 
 
 def class_weights(counts: np.ndarray) -> torch.Tensor:
@@ -147,9 +161,11 @@ def loss_fn(
     talk_w: torch.Tensor,
     code_w: torch.Tensor | None = None,
     sample_w: torch.Tensor | None = None,
+    risk_aux: float = 0.0,
 ) -> torch.Tensor:
-    """Sum of the four heads' losses. ``sample_w`` (one weight per utterance) counts an utterance
-    that many times: each head's loss is still divided by the unweighted number of its targets."""
+    """Sum of the four heads' losses, plus ``risk_aux`` times the risk loss of ``out["risk_utterance"]``
+    when given. ``sample_w`` (one weight per utterance) counts an utterance that many times: each
+    head's loss is still divided by the unweighted number of its targets."""
     total = out["therapist"].new_zeros(())
     m = y["therapist_mask"]
     if m.sum() > 0:
@@ -163,11 +179,20 @@ def loss_fn(
         total = total + _cross_entropy(out["talk"], y["talk"], talk_w, sample_w)
     rm = y["risk_mask"]
     if rm.sum() > 0:
-        bce = F.binary_cross_entropy_with_logits(out["risk"], y["risk"], reduction="none", pos_weight=torch.tensor(3.0))
-        if sample_w is not None:
-            bce = bce * sample_w
-        total = total + (bce * rm).sum() / rm.sum()
+        total = total + _risk_loss(out["risk"], y["risk"], rm, sample_w)
+        if risk_aux > 0:
+            total = total + risk_aux * _risk_loss(out["risk_utterance"], y["risk"], rm, sample_w)
     return total
+
+
+def _risk_loss(
+    logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, sample_w: torch.Tensor | None
+) -> torch.Tensor:
+    """Masked mean binary cross-entropy, positives weighted 3 (risk rows are rare)."""
+    bce = F.binary_cross_entropy_with_logits(logits, y, reduction="none", pos_weight=torch.tensor(3.0))
+    if sample_w is not None:
+        bce = bce * sample_w
+    return (bce * mask).sum() / mask.sum()
 
 
 def _cross_entropy(
@@ -199,8 +224,11 @@ def train_loop(
     rng = random.Random(cfg.seed)
     hidden = encoder.config.hidden_size
     lora = [p for n, p in encoder.named_parameters() if p.requires_grad]
+    # training only: dropped with the optimizer (none when off, so no random draw changes)
+    probe = nn.Linear(heads.inp.out_features, 1) if cfg.risk_aux > 0 else None
+    head_params = list(heads.parameters()) + (list(probe.parameters()) if probe is not None else [])
     opt = torch.optim.AdamW(
-        [{"params": lora, "lr": cfg.lr_lora}, {"params": list(heads.parameters()), "lr": cfg.lr_heads}],
+        [{"params": lora, "lr": cfg.lr_lora}, {"params": head_params, "lr": cfg.lr_heads}],
         weight_decay=cfg.weight_decay,
     )
     main_w, talk_w, code_w = loss_weights(data, heads.main.out_features, heads.talk.out_features)
@@ -214,21 +242,23 @@ def train_loop(
         pct_start=0.1,
         anneal_strategy="linear",
     )
-    params = lora + list(heads.parameters())
+    params = lora + head_params
     averaged = [p.detach().clone() for p in params] if cfg.ema is not None else []
     losses, step = [], 0
     for epoch in range(cfg.epochs):
         encoder.train()
         heads.train()
+        if probe is not None:
+            probe.train()
         ws = session_windows(data, cfg.window, rng)
         epoch_loss = []
         for b in range(0, len(ws), cfg.windows_per_batch):
             chunk = ws[b : b + cfg.windows_per_batch]
             inputs = [data[k].inputs.window(a, z) for k, a, z in chunk]
             y = window_targets(data, chunk)
-            out = forward(encoder, heads, inputs, hidden)
+            out = forward(encoder, heads, inputs, hidden, probe)
             sample_w = torch.cat([torch.full((z - a,), data[k].weight) for k, a, z in chunk]) if weighted else None
-            loss = loss_fn(out, y, main_w, talk_w, code_w, sample_w)
+            loss = loss_fn(out, y, main_w, talk_w, code_w, sample_w, cfg.risk_aux)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)

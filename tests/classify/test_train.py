@@ -115,3 +115,23 @@ def test_corpus_weights_are_checked(tiny_corpus, tmp_path: Path, weights, messag
 
     with pytest.raises(InputError, match=message):
         train_model([tiny_corpus], dataclasses.replace(CFG, corpus_weights=weights), tmp_path / "m")
+
+
+def test_risk_probe_trains_the_encoder_and_is_not_shipped(tiny_corpus, tmp_path: Path):
+    import dataclasses
+
+    from safetensors.numpy import load_file
+
+    plain = train_model([tiny_corpus], CFG, tmp_path / "plain", baseline=False)
+    train_model([tiny_corpus], dataclasses.replace(CFG, risk_aux=0.0), tmp_path / "off", baseline=False)
+    aux = train_model([tiny_corpus], dataclasses.replace(CFG, risk_aux=1.0), tmp_path / "aux", baseline=False)
+    weights = {n: (tmp_path / n / "adapter.safetensors").read_bytes() for n in ("plain", "off", "aux")}
+    assert weights["off"] == weights["plain"]  # weight 0 builds no probe: the plain run, bit for bit
+    assert weights["aux"] != weights["plain"]  # the probe's gradient reaches the encoder and the input layer
+    tensors = {n: set(load_file(str(tmp_path / n / "adapter.safetensors"))) for n in ("plain", "aux")}
+    assert tensors["aux"] == tensors["plain"]  # the probe is dropped: same artifact layout
+    assert plain.config.training["config"]["risk_aux"] == 0.0 and aux.config.training["config"]["risk_aux"] == 1.0
+    assert "Auxiliary risk loss (weight 1)" in (tmp_path / "aux" / "README.md").read_text()
+    assert "Auxiliary risk loss" not in (tmp_path / "plain" / "README.md").read_text()
+    clf = load_classifier(tmp_path / "aux")
+    assert len(clf.tag_sessions([tiny_corpus.sessions["dev"][0].session])[0]) > 0
