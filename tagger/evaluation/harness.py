@@ -21,6 +21,7 @@ from tagger.evaluation.metrics import (
     NONE_LABEL,
     LabelScore,
     accuracy,
+    average_precision,
     confusion_counts,
     label_scores,
     macro_f1,
@@ -36,6 +37,7 @@ from tagger.evaluation.tables import (
     TALK_LABELS,
     Layout,
     SessionTables,
+    code_events,
     layout_for,
     pred_view,
     score_events,
@@ -137,12 +139,16 @@ def _averages(t: SessionTables, opts: EvalOptions, w: np.ndarray | None) -> tupl
 
 
 def _code_scores(
-    t: SessionTables, opts: EvalOptions, w: np.ndarray | None
+    t: SessionTables, opts: EvalOptions, w: np.ndarray | None, events: dict[str, tuple[np.ndarray, np.ndarray]]
 ) -> tuple[tuple[LabelScore, ...], tuple[LabelScore, ...]]:
     scores = label_scores(t.layout.codes, t.codes.sum(0))
     ci = _ci(t.codes, lambda c: precision_recall_f1(c)[2], opts, w)  # per-code F1
     if ci is not None:
         scores = tuple(replace(s, f1_low=opt(ci[0][i]), f1_high=opt(ci[1][i])) for i, s in enumerate(scores))
+    scores = tuple(
+        replace(s, average_precision=opt(average_precision(*events[s.label]))) if s.label in events else s
+        for s in scores
+    )
     k_t = len(t.layout.therapist)
     return scores[:k_t], scores[k_t:]
 
@@ -195,7 +201,7 @@ def score_system(
     layout = layout or layout_for(sessions)
     t = session_tables(sessions, layout)
     w = bs.resample_weights(len(sessions), options.n_resamples, options.seed) if options.n_resamples else None
-    therapist, client = _code_scores(t, options, w)
+    therapist, client = _code_scores(t, options, w, code_events(sessions, layout))
     events = score_events(sessions, layout)
     calib = [reliability(p, y, n_bins=options.n_bins, name=g) for g, (p, y) in events.items()]
     if len(events) > 1:

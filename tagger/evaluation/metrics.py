@@ -138,6 +138,28 @@ def multiclass_kappa(cm: np.ndarray) -> np.ndarray:
     return _div(po - pe, 1 - pe)
 
 
+# ---------------------------------------------------------------- ranking
+
+
+def average_precision(scores: np.ndarray, outcomes: np.ndarray) -> float:
+    """Area under the step precision-recall curve: the mean, over gold positives, of the precision
+    at the score that ranks each in (tied scores enter together). NaN without a positive.
+    Threshold-free: how well the scores rank, whatever threshold a model ships with."""
+    s = np.asarray(scores, dtype=float).ravel()
+    y = np.asarray(outcomes, dtype=bool).ravel()
+    if s.shape != y.shape:
+        raise ValueError(f"{s.size} scores but {y.size} outcomes")
+    if not y.any():
+        return float("nan")
+    order = np.argsort(-s, kind="stable")
+    s, y = s[order], y[order]
+    last = np.r_[s[1:] != s[:-1], True]  # the last row of each run of tied scores
+    tp = np.cumsum(y)[last]
+    seen = np.flatnonzero(last) + 1
+    recall_step = np.diff(np.r_[0, tp]) / tp[-1]
+    return float((recall_step * tp / seen).sum())
+
+
 # ---------------------------------------------------------------- result types
 
 
@@ -155,6 +177,7 @@ class LabelScore:
     kappa: float | None = None
     f1_low: float | None = None  # bootstrap CI, when computed
     f1_high: float | None = None
+    average_precision: float | None = None  # of the system's scores, when it gives them (threshold-free)
 
 
 def label_scores(labels: Sequence[str], counts: np.ndarray, with_kappa: bool = True) -> tuple[LabelScore, ...]:

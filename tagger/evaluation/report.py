@@ -73,6 +73,7 @@ def _summary(ev: Evaluation) -> list[Block]:
                 f3(r.main_behaviour.kappa) if r.main_behaviour else "–",
                 _task(r.client_talk),
                 f3(risk.f1) if risk else "–",
+                f3(risk.average_precision) if risk else "–",
                 f3(ece),
             )
         )
@@ -86,6 +87,7 @@ def _summary(ev: Evaluation) -> list[Block]:
         "main behaviour κ",
         "client talk macro-F1",
         "risk F1",
+        "risk AP",
         "ECE",
     )
     return [Heading("Summary"), Table(header, tuple(rows))]
@@ -101,10 +103,13 @@ def _code_table(scores: Sequence[LabelScore]) -> Table:
             f3(s.recall),
             ci(s.f1, s.f1_low, s.f1_high),
             f3(s.kappa),
+            f3(s.average_precision),
         )
         for s in scores
     )
-    return Table(("code", "support", "predicted", "precision", "recall", "F1 [95% CI]", "Cohen's κ"), rows)
+    return Table(
+        ("code", "support", "predicted", "precision", "recall", "F1 [95% CI]", "Cohen's κ", "average precision"), rows
+    )
 
 
 def _class_task(t: ClassTask, title: str, image: Path) -> list[Block]:

@@ -140,9 +140,10 @@ def session_tables(sessions: Sequence[AlignedSession], layout: Layout) -> Sessio
     )
 
 
-def score_events(sessions: Sequence[AlignedSession], layout: Layout) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Calibration events ``(probabilities, outcomes)`` per role, for codes the model scored."""
-    events: dict[str, tuple[list[float], list[bool]]] = {"therapist": ([], []), "client": ([], [])}
+def code_events(sessions: Sequence[AlignedSession], layout: Layout) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Score events ``(probabilities, outcomes)`` per code the gold observes and the model scored:
+    therapist codes on therapist rows, talk types and the risk flag on client rows."""
+    events: dict[str, tuple[list[float], list[bool]]] = {}
     for s in sessions:
         for u in s.utterances:
             scores, g = u.pred.scores, u.gold
@@ -154,9 +155,21 @@ def score_events(sessions: Sequence[AlignedSession], layout: Layout) -> dict[str
                     pairs += [(c, g.client_talk == c) for c in CLIENT_TALK_CODES]
                 if RISK_FLAG in g.observed and g.risk_indicator is not None:
                     pairs.append((RISK_FLAG, bool(g.risk_indicator)))
-            probs, outcomes = events[u.speaker if u.speaker == "therapist" else "client"]
             for c, y in pairs:
                 if c in scores:
+                    probs, outcomes = events.setdefault(c, ([], []))
                     probs.append(float(scores[c]))
                     outcomes.append(y)
-    return {k: (np.array(p, dtype=float), np.array(y, dtype=bool)) for k, (p, y) in events.items() if p}
+    return {k: (np.array(p, dtype=float), np.array(y, dtype=bool)) for k, (p, y) in events.items()}
+
+
+def score_events(sessions: Sequence[AlignedSession], layout: Layout) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Calibration events ``(probabilities, outcomes)`` per role (``therapist``, ``client``), for
+    codes the model scored: :func:`code_events` pooled by the role that carries each code."""
+    per_code = code_events(sessions, layout)
+    out = {}
+    for role, codes in (("therapist", layout.therapist), ("client", CLIENT_CODES)):
+        parts = [per_code[c] for c in codes if c in per_code]
+        if parts:
+            out[role] = (np.concatenate([p for p, _ in parts]), np.concatenate([y for _, y in parts]))
+    return out

@@ -49,6 +49,10 @@ def test_per_code_scores(result) -> None:
     n = s["neutral"]  # gold neutral x2, predicted x3: P 2/3, R 1; kappa (3/4 - 1/2) / (1/2)
     assert (n.precision, n.recall, n.f1, n.kappa) == (pytest.approx(2 / 3), 1.0, pytest.approx(0.8), pytest.approx(0.5))
     assert (s["sustain_talk"].f1, s["risk_indicator"].f1, s["risk_indicator"].n) == (0.0, 1.0, 4)
+    # average precision from the scores: risk 0.9 on the one risk row, lower on the three others
+    assert s["risk_indicator"].average_precision == 1.0 and s["closed_question"].average_precision == 1.0
+    assert s["simple_reflection"].average_precision is None  # no gold positive
+    assert s["affirmation"].average_precision is None  # never scored
 
 
 def test_averages_with_session_bootstrap(result) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.metrics import cohen_kappa_score, f1_score, precision_recall_fscore_support
+from sklearn.metrics import average_precision_score, cohen_kappa_score, f1_score, precision_recall_fscore_support
 from sklearn.metrics import confusion_matrix as sk_confusion
 
 from tagger.evaluation.metrics import (
     NONE_LABEL,
     accuracy,
+    average_precision,
     binary_counts,
     binary_kappa,
     confusion_counts,
@@ -118,3 +119,18 @@ def test_multiclass_metrics_match_sklearn(seed: int) -> None:
         f1_score(gold, pred, average="macro", labels=labels)
     )
     assert accuracy(cm) == pytest.approx(np.mean(np.array(gold) == np.array(pred)))
+
+
+def test_average_precision_by_hand_and_against_sklearn() -> None:
+    # ranks 1 and 3 hold the positives: precision 1 and 2/3 there
+    assert average_precision(np.array([0.9, 0.8, 0.7, 0.6]), np.array([1, 0, 1, 0])) == pytest.approx(5 / 6)
+    assert average_precision(np.array([0.5, 0.5]), np.array([1, 0])) == 0.5  # a tie enters together
+    assert np.isnan(average_precision(np.array([0.2, 0.4]), np.array([0, 0])))
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        scores = rng.integers(0, 8, 60) / 8  # many ties
+        y = rng.random(60) < 0.2
+        if y.any():
+            assert average_precision(scores, y) == pytest.approx(average_precision_score(y, scores))
+    with pytest.raises(ValueError, match="3 scores but 2 outcomes"):
+        average_precision(np.zeros(3), np.zeros(2))
