@@ -98,8 +98,6 @@ def run(args: argparse.Namespace) -> int:
             corpora.append(load_authored(args.authored, None, args.seed))
     if not corpora:
         raise InputError("nothing to train on: drop --no-annomi or --no-authored")
-    if not args.risk_aux >= 0:
-        raise InputError(f"--risk-aux {args.risk_aux}: expected a weight of 0 or more (0 turns the probe off)")
     cfg = TrainConfig(
         base_model=args.base_model,
         num_layers=args.num_layers,

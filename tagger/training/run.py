@@ -86,6 +86,8 @@ def train_model(
     """Fine-tune on the train split, then :func:`finish_model`. With ``baseline=False`` the
     TF-IDF model is neither reported nor fused (a network-only artifact)."""
     t0 = time.time()
+    if not cfg.risk_aux >= 0:
+        raise InputError(f"risk_aux (--risk-aux) {cfg.risk_aux}: expected a weight of 0 or more (0: no risk probe)")
     seed_everything(cfg.seed)  # before any weight is initialised
     space = LabelSpace.default()
     encoder, heads, base_dir = build_trainable(

@@ -135,3 +135,13 @@ def test_risk_probe_trains_the_encoder_and_is_not_shipped(tiny_corpus, tmp_path:
     assert "Auxiliary risk loss" not in (tmp_path / "plain" / "README.md").read_text()
     clf = load_classifier(tmp_path / "aux")
     assert len(clf.tag_sessions([tiny_corpus.sessions["dev"][0].session])[0]) > 0
+
+
+def test_negative_risk_probe_weight_is_refused(tiny_corpus, tmp_path: Path):
+    import dataclasses
+
+    from tagger.errors import InputError
+
+    with pytest.raises(InputError, match="expected a weight of 0 or more"):
+        train_model([tiny_corpus], dataclasses.replace(CFG, risk_aux=-1.0), tmp_path / "m")
+    assert not (tmp_path / "m").exists()
