@@ -32,23 +32,13 @@ from tagger.classify.artifact import load_artifact  # noqa: E402
 from tagger.classify.labels import LabelSpace  # noqa: E402
 from tagger.classify.lexical import fuse  # noqa: E402
 from tagger.training.baseline import _inputs  # noqa: E402
-from tagger.training.calibrate import FUSION_GRID, HEADS, calibrate, fit_fusion, head_nll  # noqa: E402
+from tagger.training.calibrate import HEADS, calibrate, fit_fusion, fit_fusion_groups  # noqa: E402
 from tagger.training.data import load_annomi, load_authored  # noqa: E402
 from tagger.training.run import _targets, probabilities  # noqa: E402
 from tagger.training.scoring import score  # noqa: E402
 from tagger.training.trainer import predict_logits, prepare  # noqa: E402
 
 OFFSETS = np.round(np.arange(-1.0, 1.01, 0.1), 2)
-
-
-def balanced_fusion(net: dict, lex: dict, y: dict) -> dict[str, float]:
-    weights = {}
-    for head in HEADS:
-        total = np.zeros(len(FUSION_GRID))
-        for name in net:
-            total += [head_nll(fuse({head: net[name][head]}, lex[name], {head: w}), y[name], head) for w in FUSION_GRID]
-        weights[head] = float(FUSION_GRID[int(np.argmin(np.round(total, 6)))])
-    return weights
 
 
 def macro_f1(z: np.ndarray, y: np.ndarray, offset: np.ndarray) -> float:
@@ -91,7 +81,7 @@ def main() -> None:
     y_c = _targets([d for k in names for d in prep["calib"][k]])
     fits = {
         "pooled": fit_fusion(net_c, lex_c, y_c),
-        "balanced": balanced_fusion(net["calib"], lex["calib"], y["calib"]),
+        "balanced": fit_fusion_groups([(net["calib"][k], lex["calib"][k], y["calib"][k]) for k in names]),
         "none": {h: 0.0 for h in HEADS},
     }
     for label, weights in fits.items():

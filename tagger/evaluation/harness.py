@@ -40,7 +40,7 @@ from tagger.evaluation.tables import (
     code_events,
     layout_for,
     pred_view,
-    score_events,
+    role_events,
     session_tables,
 )
 from tagger.io.labeled import LabeledSession
@@ -201,8 +201,9 @@ def score_system(
     layout = layout or layout_for(sessions)
     t = session_tables(sessions, layout)
     w = bs.resample_weights(len(sessions), options.n_resamples, options.seed) if options.n_resamples else None
-    therapist, client = _code_scores(t, options, w, code_events(sessions, layout))
-    events = score_events(sessions, layout)
+    per_code = code_events(sessions, layout)
+    therapist, client = _code_scores(t, options, w, per_code)
+    events = role_events(per_code, layout)
     calib = [reliability(p, y, n_bins=options.n_bins, name=g) for g, (p, y) in events.items()]
     if len(events) > 1:
         p_all = np.concatenate([p for p, _ in events.values()])

@@ -163,10 +163,11 @@ def code_events(sessions: Sequence[AlignedSession], layout: Layout) -> dict[str,
     return {k: (np.array(p, dtype=float), np.array(y, dtype=bool)) for k, (p, y) in events.items()}
 
 
-def score_events(sessions: Sequence[AlignedSession], layout: Layout) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Calibration events ``(probabilities, outcomes)`` per role (``therapist``, ``client``), for
-    codes the model scored: :func:`code_events` pooled by the role that carries each code."""
-    per_code = code_events(sessions, layout)
+def role_events(
+    per_code: dict[str, tuple[np.ndarray, np.ndarray]], layout: Layout
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Calibration events ``(probabilities, outcomes)`` per role (``therapist``, ``client``): the
+    :func:`code_events` of each role's codes pooled."""
     out = {}
     for role, codes in (("therapist", layout.therapist), ("client", CLIENT_CODES)):
         parts = [per_code[c] for c in codes if c in per_code]

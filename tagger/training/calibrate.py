@@ -116,9 +116,19 @@ def head_nll(logits: dict[str, np.ndarray], y: Targets, head: str) -> float:
 
 def fit_fusion(net: dict[str, np.ndarray], lexical: dict[str, np.ndarray], y: Targets) -> dict[str, float]:
     """Per head, the lexical weight (grid 0..0.8) with the lowest calibrated NLL; ties go to less lexical."""
+    return fit_fusion_groups([(net, lexical, y)])
+
+
+def fit_fusion_groups(
+    groups: Sequence[tuple[dict[str, np.ndarray], dict[str, np.ndarray], Targets]],
+) -> dict[str, float]:
+    """:func:`fit_fusion` on the sum of the groups' calibrated NLLs (each group, e.g. a corpus, at its own
+    best temperature), so every group counts once whatever its size."""
     weights = {}
     for head in HEADS:
-        nll = [head_nll(fuse({head: net[head]}, lexical, {head: w}), y, head) for w in FUSION_GRID]
+        nll = np.zeros(len(FUSION_GRID))
+        for net, lexical, y in groups:
+            nll += [head_nll(fuse({head: net[head]}, lexical, {head: w}), y, head) for w in FUSION_GRID]
         weights[head] = float(FUSION_GRID[int(np.argmin(np.round(nll, 6)))])
     return weights
 

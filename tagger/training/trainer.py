@@ -125,11 +125,10 @@ def forward(
         max_tokens_per_batch=4096,
     )
     cur, prev, feats, lengths = pad_sessions(pooled, inputs)
-    if risk_probe is None:
-        return flat_logits(heads(cur, prev, feats, lengths), lengths)
     x, out = heads.context(cur, prev, feats, lengths)
-    logits = heads.read(x, out)
-    logits["risk_utterance"] = risk_probe(heads.drop(x)).squeeze(-1)
+    logits = heads.read(x, out)  # = heads(cur, prev, feats, lengths)
+    if risk_probe is not None:
+        logits["risk_utterance"] = risk_probe(heads.drop(x)).squeeze(-1)
     return flat_logits(logits, lengths)
 
 

@@ -13,7 +13,7 @@ from tagger.classify.lexical import LexicalModel, current_terms, fuse, lexical_i
 from tagger.errors import ModelError
 from tagger.io.labeled import read_labeled
 from tagger.training.baseline import TfidfBaseline
-from tagger.training.calibrate import fit_fusion
+from tagger.training.calibrate import fit_fusion, fit_fusion_groups
 from tagger.training.data import AUTHORED_DIR
 from tagger.training.run import _targets
 from tagger.training.trainer import Prepared
@@ -120,3 +120,33 @@ def test_fusion_weight_follows_what_the_lexical_scores_add():
     fused = fuse(net, informative, {"therapist": w})
     np.testing.assert_allclose(fused["therapist"], (1 - w) * net["therapist"] + w * informative["therapist"])
     assert fused["main"] is not None and np.array_equal(fused["main"], net["main"])
+
+
+
+def test_grouped_fusion_counts_each_group_once():
+    """Per-corpus fitting: a small group whose lexical view helps weighs as much as a big group where
+    it is noise, while pooling their rows lets the big group decide."""
+    rng = np.random.default_rng(1)
+
+    def group(n: int, lexical_helps: bool) -> tuple[dict, dict, np.ndarray]:
+        y = rng.integers(0, 2, n)
+        signal = np.where(y == 1, 1.0, -1.0)
+        net = {"therapist": (signal + rng.normal(0, 1.5, n))[:, None], "main": np.zeros((n, 4)),
+               "talk": np.zeros((n, 3)), "risk": np.zeros(n)}  # fmt: skip
+        lex = {k: rng.normal(0, 1, v.shape) for k, v in net.items()}
+        if lexical_helps:
+            lex["therapist"] = (signal + rng.normal(0, 1.5, n))[:, None]
+        return net, lex, y
+
+    net, lex, y = group(2000, True)
+    plain = fit_fusion(net, lex, _targets_binary(y))
+    assert fit_fusion_groups([(net, lex, _targets_binary(y))]) == plain  # one group is the plain fit
+    assert fit_fusion_groups([(net, lex, _targets_binary(y))] * 2) == plain  # equal groups: the same optimum
+    big, small = group(6000, False), group(600, True)
+    pooled = fit_fusion(
+        {k: np.concatenate([big[0][k], small[0][k]]) for k in net},
+        {k: np.concatenate([big[1][k], small[1][k]]) for k in net},
+        _targets_binary(np.concatenate([big[2], small[2]])),
+    )
+    grouped = fit_fusion_groups([(g[0], g[1], _targets_binary(g[2])) for g in (big, small)])
+    assert grouped["therapist"] > pooled["therapist"]
