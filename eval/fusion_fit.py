@@ -31,6 +31,7 @@ from transformers import AutoTokenizer  # noqa: E402
 from tagger.classify.artifact import load_artifact  # noqa: E402
 from tagger.classify.labels import LabelSpace  # noqa: E402
 from tagger.classify.lexical import fuse  # noqa: E402
+from tagger.classify.net import mix_risk  # noqa: E402
 from tagger.training.baseline import _inputs  # noqa: E402
 from tagger.training.calibrate import HEADS, calibrate, fit_fusion, fit_fusion_groups  # noqa: E402
 from tagger.training.data import load_annomi, load_authored  # noqa: E402
@@ -69,7 +70,10 @@ def main() -> None:
     prep = {
         n: {c.name: prepare(c.sessions[n], tok, space, m.config.max_tokens) for c in corpora} for n in ("calib", "dev")
     }
-    net = {n: {k: predict_logits(m.encoder, m.heads, v) for k, v in prep[n].items()} for n in prep}
+    net = {
+        n: {k: mix_risk(predict_logits(m.encoder, m.heads, v), m.config.risk_mix) for k, v in prep[n].items()}
+        for n in prep
+    }
     lex = {n: {k: m.lexical.logits(_inputs([d.session for d in v])) for k, v in prep[n].items()} for n in prep}
     y = {n: {k: _targets(v) for k, v in prep[n].items()} for n in prep}
     names = [c.name for c in corpora]
@@ -96,6 +100,7 @@ def main() -> None:
             print(f"    dev {k}: {shown}")
 
     weights = fits["pooled"]
+
     def observed(split: str, k: str, head: str) -> tuple[np.ndarray, np.ndarray]:
         z, gold = fuse(net[split][k], lex[split][k], weights)[head], getattr(y[split][k], head)
         return z[gold >= 0], gold[gold >= 0]

@@ -52,6 +52,8 @@ class ModelConfig:
     thresholds: dict[str, float] = field(default_factory=dict)
     temperatures: dict[str, float] = field(default_factory=dict)
     fusion: dict[str, float] = field(default_factory=dict)  # lexical model's weight per head; {}: network only
+    risk_utterance: bool = False  # the heads include the utterance-only risk head (see NetShape)
+    risk_mix: float = 0.0  # its weight in the risk logit (net.mix_risk), fitted on calib
     review_margin: float = 0.1
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -63,7 +65,13 @@ class ModelConfig:
 
     @property
     def shape(self) -> NetShape:
-        return NetShape(len(self.therapist_labels), len(self.main_labels), len(self.talk_labels), self.gru_hidden)
+        return NetShape(
+            len(self.therapist_labels),
+            len(self.main_labels),
+            len(self.talk_labels),
+            self.gru_hidden,
+            risk_utterance=self.risk_utterance,
+        )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=False)
@@ -96,6 +104,7 @@ def build_trainable(
     gru_hidden: int,
     dropout: float = 0.1,
     lora_layers: int | None = None,
+    risk_utterance: bool = False,
 ) -> tuple[nn.Module, ContextHeads, Path]:
     base_dir = resolve_base_model(base_model)
     encoder = load_encoder(base_dir, num_layers)
@@ -104,7 +113,7 @@ def build_trainable(
     layers = encoder.encoder.layer
     # adapters on the top layers only: backward stops there, so training is much cheaper
     inject_lora(layers if lora_layers is None else layers[len(layers) - lora_layers :], lora_r, lora_alpha, dropout)
-    shape = NetShape(len(labels.therapist), len(labels.main), len(labels.talk), gru_hidden, dropout)
+    shape = NetShape(len(labels.therapist), len(labels.main), len(labels.talk), gru_hidden, dropout, risk_utterance)
     heads = ContextHeads(encoder.config.hidden_size, shape)
     return encoder, heads, base_dir
 
@@ -165,6 +174,7 @@ def load_artifact(
         lora_alpha=config.lora_alpha,
         gru_hidden=config.gru_hidden,
         lora_layers=config.lora_layers,
+        risk_utterance=config.risk_utterance,
     )
     state = load_file(str(w_path))
     enc_state = {k[len("encoder.") :]: v.float() for k, v in state.items() if k.startswith("encoder.")}

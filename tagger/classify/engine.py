@@ -28,6 +28,7 @@ from tagger.classify.backends import OnnxEncoder, TorchEncoder, cache_dir, expor
 from tagger.classify.base_model import weights_digest
 from tagger.classify.batching import SessionInputs, encode_all, pad_sessions, session_inputs, tokenize
 from tagger.classify.lexical import fuse
+from tagger.classify.net import mix_risk
 from tagger.classify.risk_terms import explicit_risk
 from tagger.classify.spans import sentence_token_spans
 from tagger.errors import ModelError
@@ -229,7 +230,7 @@ class Classifier:
             chunk = by_length[b : b + 64]
             block = torch.cat([pooled[starts[j] : starts[j] + len(inputs[j].ids)] for j in chunk])
             cur, prev, feats, lengths = pad_sessions(block, [inputs[j] for j in chunk])
-            logits = self.heads(cur, prev, feats, lengths)
+            logits = mix_risk(self.heads(cur, prev, feats, lengths), self.config.risk_mix)
             lexical = self._lexical([sessions[j] for j in chunk], [inputs[j] for j in chunk])
             offset = 0
             for r, j in enumerate(chunk):

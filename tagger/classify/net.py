@@ -27,6 +27,9 @@ class NetShape:
     talk_labels: int = 3
     gru_hidden: int = 192
     dropout: float = 0.1
+    # a second risk head that reads the utterance's own input vector only (no session context),
+    # trained with ``tagger train --risk-aux``; its logit is mixed into the risk head's (:func:`mix_risk`)
+    risk_utterance: bool = False
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -47,6 +50,8 @@ class ContextHeads(nn.Module):
         self.main = nn.Linear(d, shape.main_labels)
         self.talk = nn.Linear(d, shape.talk_labels)
         self.risk = nn.Linear(d, 1)
+        # created last, so the other heads' initialisation does not depend on it
+        self.risk_utterance = nn.Linear(hidden, 1) if shape.risk_utterance else None
 
     def context(
         self, pooled: torch.Tensor, prev: torch.Tensor, feats: torch.Tensor, lengths: torch.Tensor
@@ -68,14 +73,28 @@ class ContextHeads(nn.Module):
         return self.read(*self.context(pooled, prev, feats, lengths))
 
     def read(self, x: torch.Tensor, out: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The four heads' logits from :meth:`context`'s two outputs."""
+        """The four heads' logits from :meth:`context`'s two outputs, and ``risk_utterance`` (the
+        utterance-only risk logit, unmixed) when the heads have that head."""
         h = self.drop(torch.cat([x, out], dim=-1))
-        return {
+        logits = {
             "therapist": self.therapist(h),
             "main": self.main(h),
             "talk": self.talk(h),
             "risk": self.risk(h).squeeze(-1),
         }
+        if self.risk_utterance is not None:
+            logits["risk_utterance"] = self.risk_utterance(self.drop(x)).squeeze(-1)
+        return logits
+
+
+def mix_risk(logits: dict, weight: float) -> dict:
+    """The four heads' logits, ``risk`` being (1 - weight) * the context head's + weight * the
+    utterance-only head's logit where the heads have one (``risk_utterance``, which is dropped).
+    NumPy arrays or torch tensors."""
+    out = {h: v for h, v in logits.items() if h != "risk_utterance"}
+    if "risk_utterance" in logits:
+        out["risk"] = (1.0 - weight) * logits["risk"] + weight * logits["risk_utterance"]
+    return out
 
 
 def load_encoder(base_dir: str | Path, num_layers: int | None = None) -> nn.Module:

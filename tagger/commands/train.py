@@ -49,8 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=0.0,
         metavar="W",
-        help="add W times a risk loss read from each utterance alone (a training-only probe before the session "
-        "layer), so the encoder learns risk from what the client says, not from the therapist's reaction",
+        help="train a second risk head that reads each utterance alone (before the session layer) with W times "
+        "the risk loss, so the encoder learns risk from what the client says, not from the therapist's reaction; "
+        "it ships, its logit mixed into the risk head's with a weight fitted on calib",
     )
     p.add_argument(
         "--corpus-weight",
@@ -58,6 +59,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[],
         metavar="NAME=W",
         help="weigh one corpus's utterances W times in the loss (annomi or authored; repeatable; default 1)",
+    )
+    p.add_argument(
+        "--balanced-fusion",
+        action="store_true",
+        help="fit the lexical fusion weights with each corpus's calib sessions counting once "
+        "(default: pooled calib rows, where the larger corpus decides)",
     )
     p.add_argument(
         "--no-baseline",
@@ -109,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         ema=args.ema,
         corpus_weights=tuple(_corpus_weight(x) for x in args.corpus_weight),
         risk_aux=args.risk_aux,
+        balanced_fusion=args.balanced_fusion,
     )
     bar = tqdm(total=None, desc="train", unit="step", file=sys.stderr, disable=None)
 

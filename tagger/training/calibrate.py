@@ -9,6 +9,7 @@ import numpy as np
 
 from tagger.classify.labels import IGNORE, Targets
 from tagger.classify.lexical import fuse
+from tagger.classify.net import mix_risk
 
 _TEMPS = np.exp(np.linspace(np.log(0.3), np.log(4.0), 60))
 _GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
@@ -131,6 +132,18 @@ def fit_fusion_groups(
             nll += [head_nll(fuse({head: net[head]}, lexical, {head: w}), y, head) for w in FUSION_GRID]
         weights[head] = float(FUSION_GRID[int(np.argmin(np.round(nll, 6)))])
     return weights
+
+
+RISK_MIX_GRID = np.round(np.arange(0.0, 1.001, 0.1), 1)
+
+
+def fit_risk_mix(logits: dict[str, np.ndarray], y: Targets) -> float:
+    """The utterance-only risk head's weight in the risk logit (grid 0..1) with the lowest calibrated
+    risk NLL; ties go to less weight. 0 when the logits have no such head."""
+    if "risk_utterance" not in logits:
+        return 0.0
+    nll = [head_nll(mix_risk(logits, w), y, "risk") for w in RISK_MIX_GRID]
+    return float(RISK_MIX_GRID[int(np.argmin(np.round(nll, 6)))])
 
 
 def calibrate(

@@ -48,7 +48,13 @@ def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
                 "- Fused with a lexical model: the TF-IDF + logistic-regression baseline below (utterance word uni/bigrams,",
                 "  the previous other-speaker turn's words, the same dialogue features; `tagger/classify/lexical.py`). Each head",
                 "  scores (1 - w) * network logit + w * lexical log-odds, w per head fitted on *calib* by log-loss",
-                f"  ({weights}).",
+                f"  ({weights}"
+                + (
+                    "; each corpus's calib log-loss counting once"
+                    if rec.get("config", {}).get("balanced_fusion")
+                    else ""
+                )
+                + ").",
             ]
             if fused
             else []
@@ -69,9 +75,10 @@ def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
         ),
         *(
             [
-                f"- Auxiliary risk loss (weight {aux:g}) during training: a linear probe on each utterance's own "
-                "input vector, before the session layer, so the encoder learns risk from the utterance itself; "
-                "the probe is not part of the artifact."
+                f"- A second risk head reads each utterance's own input vector, before the session layer, trained with "
+                f"{aux:g} times the risk loss, so the encoder learns risk from the utterance itself. Its logit is mixed "
+                f"into the risk head's: (1 - m) * context head + m * utterance head, m = {cfg.risk_mix:g} fitted on "
+                "*calib* by log-loss."
             ]
             if (aux := rec.get("config", {}).get("risk_aux"))
             else []

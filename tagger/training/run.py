@@ -19,9 +19,10 @@ from tagger.classify.artifact import ModelConfig, build_trainable, save_artifact
 from tagger.classify.base_model import weights_digest
 from tagger.classify.labels import LabelSpace, Targets
 from tagger.classify.lexical import fuse
+from tagger.classify.net import mix_risk
 from tagger.errors import InputError
 from tagger.training.baseline import TfidfBaseline
-from tagger.training.calibrate import calibrate, fit_fusion, sigmoid, softmax
+from tagger.training.calibrate import calibrate, fit_fusion, fit_fusion_groups, fit_risk_mix, sigmoid, softmax
 from tagger.training.card import write_card
 from tagger.training.data import Corpus
 from tagger.training.scoring import score
@@ -99,6 +100,7 @@ def train_model(
         gru_hidden=cfg.gru_hidden,
         dropout=cfg.dropout,
         lora_layers=cfg.lora_layers,
+        risk_utterance=cfg.risk_aux > 0,
     )
     tok = AutoTokenizer.from_pretrained(str(base_dir))
     split = {
@@ -114,6 +116,10 @@ def train_model(
     return finish_model(
         encoder, heads, base_dir, corpora, split, cfg, out_dir, losses, baseline=baseline, command=command, t0=t0
     )
+
+
+def _rows(logits: dict[str, np.ndarray], a: int, b: int) -> dict[str, np.ndarray]:
+    return {h: v[a:b] for h, v in logits.items()}
 
 
 def _dev_scores(
@@ -147,6 +153,9 @@ def finish_model(
     y_dev = {c.name: _targets(split["dev"][c.name]) for c in corpora}
     net_calib = predict_logits(encoder, heads, calib)
     net_dev = {c.name: predict_logits(encoder, heads, split["dev"][c.name]) for c in corpora}
+    risk_mix = fit_risk_mix(net_calib, y_calib)  # 0 unless the heads have the utterance-only risk head
+    net_calib = mix_risk(net_calib, risk_mix)
+    net_dev = {name: mix_risk(z, risk_mix) for name, z in net_dev.items()}
 
     # the network alone: reported so the lexical fusion's share of the result stays visible
     n_temps, n_thr = calibrate(net_calib, y_calib, space.therapist)
@@ -162,7 +171,16 @@ def finish_model(
         lex_dev = {c.name: bl.logits([d.session for d in split["dev"][c.name]]) for c in corpora}
         b_temps, b_thr = calibrate(lex_calib, y_calib, space.therapist)
         base_metrics = _dev_scores(y_dev, lex_dev, b_temps, b_thr, space)
-        fusion = fit_fusion(net_calib, lex_calib, y_calib)
+        if cfg.balanced_fusion:  # each corpus's calib NLL counts once, whatever its size
+            k = np.cumsum([0, *(sum(len(d.inputs.ids) for d in split["calib"][c.name]) for c in corpora)])
+            fusion = fit_fusion_groups(
+                [
+                    (_rows(net_calib, a, b), _rows(lex_calib, a, b), _targets(split["calib"][c.name]))
+                    for c, a, b in zip(corpora, k[:-1], k[1:], strict=True)
+                ]
+            )
+        else:
+            fusion = fit_fusion(net_calib, lex_calib, y_calib)
         fused_calib = fuse(net_calib, lex_calib, fusion)
         fused_dev = {c.name: fuse(net_dev[c.name], lex_dev[c.name], fusion) for c in corpora}
     temps, thresholds = calibrate(fused_calib, y_calib, space.therapist)
@@ -200,6 +218,8 @@ def finish_model(
         thresholds=thresholds,
         temperatures=temps,
         fusion=fusion,
+        risk_utterance=getattr(heads, "risk_utterance", None) is not None,
+        risk_mix=risk_mix,
         training=record,
         metrics={"dev": metrics, "baseline_dev": base_metrics, "network_dev": net_metrics},
     )

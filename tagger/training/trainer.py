@@ -39,9 +39,13 @@ class TrainConfig:
     windows_per_batch: int = 4
     ema: float | None = None  # decay of an exponential moving average of the weights, which is what is kept
     corpus_weights: tuple[tuple[str, float], ...] = ()  # (corpus name, loss weight); unnamed corpora weigh 1
-    # weight of an auxiliary risk loss on the utterance's own input vector, before the GRU: a training-only
-    # linear probe that makes the encoder put risk into the utterance itself; it is not part of the artifact
+    # weight of the loss of a second risk head that reads the utterance's own input vector, before the GRU:
+    # the encoder must put risk into the utterance itself. With a weight > 0 the head is part of the
+    # artifact, its logit mixed into the risk head's with a weight fitted on calib (net.mix_risk)
     risk_aux: float = 0.0
+    # fit the lexical fusion weights on the sum of each corpus's calib NLL (each corpus counts once)
+    # rather than on the pooled calib rows, where the corpus with more rows decides
+    balanced_fusion: bool = False
     seed: int = 13
 
 
@@ -112,10 +116,8 @@ def forward(
     heads: ContextHeads,
     inputs: Sequence[SessionInputs],
     hidden: int,
-    risk_probe: nn.Module | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Logits per head, flattened; with ``risk_probe`` also ``risk_utterance``: that probe's risk
-    logit from each utterance's own input vector (no session context)."""
+    """Logits per head (``risk_utterance`` unmixed, where the heads have it), flattened."""
     seqs = [s for x in inputs for s in x.ids]
     pooled = encode_all(
         lambda i, m: encode(encoder, torch.from_numpy(i), torch.from_numpy(m)),
@@ -125,11 +127,7 @@ def forward(
         max_tokens_per_batch=4096,
     )
     cur, prev, feats, lengths = pad_sessions(pooled, inputs)
-    x, out = heads.context(cur, prev, feats, lengths)
-    logits = heads.read(x, out)  # = heads(cur, prev, feats, lengths)
-    if risk_probe is not None:
-        logits["risk_utterance"] = risk_probe(heads.drop(x)).squeeze(-1)
-    return flat_logits(logits, lengths)
+    return flat_logits(heads(cur, prev, feats, lengths), lengths)
 
 
 def class_weights(counts: np.ndarray) -> torch.Tensor:
@@ -223,9 +221,7 @@ def train_loop(
     rng = random.Random(cfg.seed)
     hidden = encoder.config.hidden_size
     lora = [p for n, p in encoder.named_parameters() if p.requires_grad]
-    # training only: dropped with the optimizer (none when off, so no random draw changes)
-    probe = nn.Linear(heads.inp.out_features, 1) if cfg.risk_aux > 0 else None
-    head_params = list(heads.parameters()) + (list(probe.parameters()) if probe is not None else [])
+    head_params = list(heads.parameters())
     opt = torch.optim.AdamW(
         [{"params": lora, "lr": cfg.lr_lora}, {"params": head_params, "lr": cfg.lr_heads}],
         weight_decay=cfg.weight_decay,
@@ -247,15 +243,13 @@ def train_loop(
     for epoch in range(cfg.epochs):
         encoder.train()
         heads.train()
-        if probe is not None:
-            probe.train()
         ws = session_windows(data, cfg.window, rng)
         epoch_loss = []
         for b in range(0, len(ws), cfg.windows_per_batch):
             chunk = ws[b : b + cfg.windows_per_batch]
             inputs = [data[k].inputs.window(a, z) for k, a, z in chunk]
             y = window_targets(data, chunk)
-            out = forward(encoder, heads, inputs, hidden, probe)
+            out = forward(encoder, heads, inputs, hidden)
             sample_w = torch.cat([torch.full((z - a,), data[k].weight) for k, a, z in chunk]) if weighted else None
             loss = loss_fn(out, y, main_w, talk_w, code_w, sample_w, cfg.risk_aux)
             opt.zero_grad(set_to_none=True)

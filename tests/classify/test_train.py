@@ -117,24 +117,43 @@ def test_corpus_weights_are_checked(tiny_corpus, tmp_path: Path, weights, messag
         train_model([tiny_corpus], dataclasses.replace(CFG, corpus_weights=weights), tmp_path / "m")
 
 
-def test_risk_probe_trains_the_encoder_and_is_not_shipped(tiny_corpus, tmp_path: Path):
+def test_utterance_risk_head_trains_the_encoder_and_ships_mixed(tiny_corpus, tmp_path: Path):
     import dataclasses
 
     from safetensors.numpy import load_file
+
+    from tagger.classify.artifact import load_artifact
+    from tagger.classify.engine import Classifier
+    from tagger.training.calibrate import RISK_MIX_GRID
 
     plain = train_model([tiny_corpus], CFG, tmp_path / "plain", baseline=False)
     train_model([tiny_corpus], dataclasses.replace(CFG, risk_aux=0.0), tmp_path / "off", baseline=False)
     aux = train_model([tiny_corpus], dataclasses.replace(CFG, risk_aux=1.0), tmp_path / "aux", baseline=False)
     weights = {n: (tmp_path / n / "adapter.safetensors").read_bytes() for n in ("plain", "off", "aux")}
-    assert weights["off"] == weights["plain"]  # weight 0 builds no probe: the plain run, bit for bit
-    assert weights["aux"] != weights["plain"]  # the probe's gradient reaches the encoder and the input layer
+    assert weights["off"] == weights["plain"]  # weight 0 builds no second head: the plain run, bit for bit
+    assert weights["aux"] != weights["plain"]  # the head's gradient reaches the encoder and the input layer
     tensors = {n: set(load_file(str(tmp_path / n / "adapter.safetensors"))) for n in ("plain", "aux")}
-    assert tensors["aux"] == tensors["plain"]  # the probe is dropped: same artifact layout
+    assert tensors["aux"] - tensors["plain"] == {"heads.risk_utterance.weight", "heads.risk_utterance.bias"}
+    assert not plain.config.risk_utterance and plain.config.risk_mix == 0.0
+    assert aux.config.risk_utterance and aux.config.risk_mix in RISK_MIX_GRID
     assert plain.config.training["config"]["risk_aux"] == 0.0 and aux.config.training["config"]["risk_aux"] == 1.0
-    assert "Auxiliary risk loss (weight 1)" in (tmp_path / "aux" / "README.md").read_text()
-    assert "Auxiliary risk loss" not in (tmp_path / "plain" / "README.md").read_text()
-    clf = load_classifier(tmp_path / "aux")
-    assert len(clf.tag_sessions([tiny_corpus.sessions["dev"][0].session])[0]) > 0
+    card = (tmp_path / "aux" / "README.md").read_text()
+    assert "A second risk head" in card and f"m = {aux.config.risk_mix:g}" in card
+    assert "A second risk head" not in (tmp_path / "plain" / "README.md").read_text()
+
+    # the engine mixes the two risk logits with the artifact's weight; the other heads do not see it
+    session = tiny_corpus.sessions["dev"][0].session
+    model = load_artifact(tmp_path / "aux")
+    by_mix = {
+        m: Classifier(
+            dataclasses.replace(model, config=dataclasses.replace(model.config, risk_mix=m)),
+            EngineOptions(backend="torch"),
+        ).scores([session])[0]
+        for m in (0.0, 1.0)
+    }
+    assert not np.allclose(by_mix[0.0].risk, by_mix[1.0].risk)
+    np.testing.assert_array_equal(by_mix[0.0].therapist, by_mix[1.0].therapist)
+    assert len(load_classifier(tmp_path / "aux").tag_sessions([session])[0]) == len(session.utterances)
 
 
 def test_negative_risk_probe_weight_is_refused(tiny_corpus, tmp_path: Path):
@@ -145,3 +164,17 @@ def test_negative_risk_probe_weight_is_refused(tiny_corpus, tmp_path: Path):
     with pytest.raises(InputError, match="expected a weight of 0 or more"):
         train_model([tiny_corpus], dataclasses.replace(CFG, risk_aux=-1.0), tmp_path / "m")
     assert not (tmp_path / "m").exists()
+
+
+def test_balanced_fusion_fits_each_corpus_once(tiny_corpus, tmp_path: Path):
+    import dataclasses
+
+    from tagger.training.calibrate import FUSION_GRID
+
+    other = Corpus("annomi", tiny_corpus.sessions, tiny_corpus.files)  # a second corpus (the same sessions)
+    res = train_model([tiny_corpus, other], dataclasses.replace(CFG, balanced_fusion=True), tmp_path / "m")
+    assert set(res.config.fusion) == {"therapist", "main", "talk", "risk"}
+    assert all(w in FUSION_GRID for w in res.config.fusion.values())
+    assert res.config.training["config"]["balanced_fusion"] is True
+    if any(w > 0 for w in res.config.fusion.values()):
+        assert "each corpus's calib log-loss counting once" in (tmp_path / "m" / "README.md").read_text()
