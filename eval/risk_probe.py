@@ -80,7 +80,13 @@ def inserted(clf, lines: list[str], session_id: str = "s003") -> tuple[int, list
     return k, scores
 
 
-ROUNDS = {"rounds 1-4": (1, 219), "round 5 (dev)": (220, 243), "round 6": (244, 258)}
+ROUNDS = {
+    "rounds 1-4": (1, 219),
+    "round 5 (dev)": (220, 243),
+    "round 6": (244, 258),
+    "rounds 7-8": (259, 308),
+    "round 9": (309, 333),
+}
 
 
 def phrase_list_vs_gold() -> dict[str, tuple[int, int, int]]:
