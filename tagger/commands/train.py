@@ -54,6 +54,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "it ships, its logit mixed into the risk head's with a weight fitted on calib",
     )
     p.add_argument(
+        "--reaction-swap",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="with probability P per training window, train on the session with the therapist's risk talk "
+        "(risk_assessment, safety_planning turns) swapped for ordinary therapist turns from elsewhere, so risk "
+        "is read from what the client says (default 0: never)",
+    )
+    p.add_argument(
         "--corpus-weight",
         action="append",
         default=[],
@@ -117,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         corpus_weights=tuple(_corpus_weight(x) for x in args.corpus_weight),
         risk_aux=args.risk_aux,
         balanced_fusion=args.balanced_fusion,
+        reaction_swap=args.reaction_swap,
     )
     bar = tqdm(total=None, desc="train", unit="step", file=sys.stderr, disable=None)
 

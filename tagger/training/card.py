@@ -83,6 +83,16 @@ def write_card(out_dir: Path, cfg: ModelConfig) -> Path:
             if (aux := rec.get("config", {}).get("risk_aux"))
             else []
         ),
+        *(
+            [
+                f"- Reaction swaps: with probability {swap:g} a training window reads its session with every therapist "
+                "turn coded `risk_assessment` or `safety_planning` replaced by an ordinary therapist turn from elsewhere "
+                "in the training data (text and labels), so risk has to be read from what the client says "
+                "(`tagger/training/augment.py`)."
+            ]
+            if (swap := rec.get("config", {}).get("reaction_swap"))
+            else []
+        ),
         "- Scores are temperature-calibrated per head; therapist codes and `risk_indicator` use per-code thresholds;",
         "  both fitted on the *calib* split (never on dev). A code's threshold is its calib F1 optimum shrunk toward",
         f"  the one threshold best for all codes together (weight: {POOLED_STRENGTH:g} pseudo-positives), so a code with few calib",

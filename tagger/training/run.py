@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import platform
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from tagger.classify.labels import LabelSpace, Targets
 from tagger.classify.lexical import fuse
 from tagger.classify.net import mix_risk
 from tagger.errors import InputError
+from tagger.training.augment import swap_reactions
 from tagger.training.baseline import TfidfBaseline
 from tagger.training.calibrate import calibrate, fit_fusion, fit_fusion_groups, fit_risk_mix, sigmoid, softmax
 from tagger.training.card import write_card
@@ -89,6 +91,10 @@ def train_model(
     t0 = time.time()
     if not cfg.risk_aux >= 0:
         raise InputError(f"risk_aux (--risk-aux) {cfg.risk_aux}: expected a weight of 0 or more (0: no risk probe)")
+    if not 0 <= cfg.reaction_swap <= 1:
+        raise InputError(
+            f"reaction_swap (--reaction-swap) {cfg.reaction_swap}: expected a probability from 0 to 1 (0: no swaps)"
+        )
     seed_everything(cfg.seed)  # before any weight is initialised
     space = LabelSpace.default()
     encoder, heads, base_dir = build_trainable(
@@ -108,6 +114,9 @@ def train_model(
         for n in ("train", "calib", "dev")
     }
     weights = corpus_weights(cfg, corpora)
+    if cfg.reaction_swap > 0:
+        for c in corpora:
+            split["train"][c.name] = with_variants(split["train"][c.name], tok, space, cfg)
     train = [dataclasses.replace(d, weight=weights[c.name]) for c in corpora for d in split["train"][c.name]]
     losses = train_loop(encoder, heads, train, cfg, progress)
     with torch.no_grad():  # calibrate and score the weights as they are shipped (float16)
@@ -116,6 +125,13 @@ def train_model(
     return finish_model(
         encoder, heads, base_dir, corpora, split, cfg, out_dir, losses, baseline=baseline, command=command, t0=t0
     )
+
+
+def with_variants(data: list[Prepared], tok, space: LabelSpace, cfg: TrainConfig) -> list[Prepared]:
+    """``data`` with each session's reaction-swapped copy attached (training/augment.py), seeded."""
+    copies = swap_reactions([d.session for d in data], random.Random(cfg.seed))
+    ready = iter(prepare([c for c in copies if c is not None], tok, space, cfg.max_tokens))
+    return [d if c is None else dataclasses.replace(d, variant=next(ready)) for d, c in zip(data, copies, strict=True)]
 
 
 def _rows(logits: dict[str, np.ndarray], a: int, b: int) -> dict[str, np.ndarray]:

@@ -46,17 +46,23 @@ class TrainConfig:
     # fit the lexical fusion weights on the sum of each corpus's calib NLL (each corpus counts once)
     # rather than on the pooled calib rows, where the corpus with more rows decides
     balanced_fusion: bool = False
+    # probability, per training window, of reading the session's reaction-swapped copy (its therapist
+    # risk talk replaced by ordinary therapist turns; training/augment.py), so risk must be read from
+    # the client's words rather than from the therapist's reaction. 0: never (the plain run)
+    reaction_swap: float = 0.0
     seed: int = 13
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """A labelled session turned into model inputs and masked targets; ``weight`` scales its loss."""
+    """A labelled session turned into model inputs and masked targets; ``weight`` scales its loss.
+    ``variant``: the same session with its therapist risk talk swapped out, when it has any."""
 
     session: LabeledSession
     inputs: SessionInputs
     targets: Targets
     weight: float = 1.0
+    variant: Prepared | None = None
 
 
 def prepare(sessions: Sequence[LabeledSession], tokenizer, space: LabelSpace, max_tokens: int) -> list[Prepared]:
@@ -91,6 +97,11 @@ def _cat_targets(ts: Sequence[Targets]) -> dict[str, torch.Tensor]:
 def window_targets(data: Sequence[Prepared], windows: Sequence[tuple[int, int, int]]) -> dict[str, torch.Tensor]:
     """The targets of ``(session index, start, stop)`` windows of ``data``, concatenated."""
     return _cat_targets([_slice_targets(data[k].targets, a, z) for k, a, z in windows])
+
+
+def _pick(d: Prepared, p: float, rng: random.Random) -> Prepared:
+    """``d`` or, with probability ``p``, its reaction-swapped variant (no draw when there is none)."""
+    return d.variant if d.variant is not None and p > 0 and rng.random() < p else d
 
 
 def session_windows(data: Sequence[Prepared], window: int, rng: random.Random) -> list[tuple[int, int, int]]:
@@ -219,6 +230,7 @@ def train_loop(
     """Train in place; returns the mean loss per epoch."""
     seed_everything(cfg.seed)
     rng = random.Random(cfg.seed)
+    swap_rng = random.Random(cfg.seed + 1)  # its own stream: the windows are the same with or without swaps
     hidden = encoder.config.hidden_size
     lora = [p for n, p in encoder.named_parameters() if p.requires_grad]
     head_params = list(heads.parameters())
@@ -247,8 +259,9 @@ def train_loop(
         epoch_loss = []
         for b in range(0, len(ws), cfg.windows_per_batch):
             chunk = ws[b : b + cfg.windows_per_batch]
-            inputs = [data[k].inputs.window(a, z) for k, a, z in chunk]
-            y = window_targets(data, chunk)
+            src = [_pick(data[k], cfg.reaction_swap, swap_rng) for k, _, _ in chunk]
+            inputs = [s.inputs.window(a, z) for s, (_, a, z) in zip(src, chunk, strict=True)]
+            y = _cat_targets([_slice_targets(s.targets, a, z) for s, (_, a, z) in zip(src, chunk, strict=True)])
             out = forward(encoder, heads, inputs, hidden)
             sample_w = torch.cat([torch.full((z - a,), data[k].weight) for k, a, z in chunk]) if weighted else None
             loss = loss_fn(out, y, main_w, talk_w, code_w, sample_w, cfg.risk_aux)

@@ -178,3 +178,21 @@ def test_balanced_fusion_fits_each_corpus_once(tiny_corpus, tmp_path: Path):
     assert res.config.training["config"]["balanced_fusion"] is True
     if any(w > 0 for w in res.config.fusion.values()):
         assert "each corpus's calib log-loss counting once" in (tmp_path / "m" / "README.md").read_text()
+
+
+def test_reaction_swap_zero_is_the_plain_run_and_one_is_recorded(tiny_corpus, tmp_path: Path):
+    import dataclasses
+
+    from tagger.errors import InputError
+
+    train_model([tiny_corpus], CFG, tmp_path / "plain", baseline=False)
+    train_model([tiny_corpus], dataclasses.replace(CFG, reaction_swap=0.0), tmp_path / "zero", baseline=False)
+    res = train_model([tiny_corpus], dataclasses.replace(CFG, reaction_swap=1.0), tmp_path / "one", baseline=False)
+    weights = {n: (tmp_path / n / "adapter.safetensors").read_bytes() for n in ("plain", "zero", "one")}
+    assert weights["zero"] == weights["plain"]  # no swaps: the plain run, bit for bit
+    assert weights["one"] != weights["plain"]  # s001's risk questions were swapped out
+    assert res.config.training["config"]["reaction_swap"] == 1.0
+    assert "Reaction swaps" in (tmp_path / "one" / "README.md").read_text()
+    assert "Reaction swaps" not in (tmp_path / "plain" / "README.md").read_text()
+    with pytest.raises(InputError, match="expected a probability from 0 to 1"):
+        train_model([tiny_corpus], dataclasses.replace(CFG, reaction_swap=1.5), tmp_path / "bad")
