@@ -35,9 +35,7 @@ def donor_turns(sessions: Sequence[LabeledSession]) -> list[tuple[str, GoldLabel
     return out
 
 
-def swap_reactions(
-    sessions: Sequence[LabeledSession], rng: random.Random
-) -> list[LabeledSession | None]:
+def swap_reactions(sessions: Sequence[LabeledSession], rng: random.Random) -> list[LabeledSession | None]:
     """Per session, its reaction-swapped copy (donors drawn with ``rng`` from all of ``sessions``),
     or None when it has no therapist risk talk (the copy would be the session itself)."""
     donors = donor_turns(sessions)
