@@ -94,9 +94,14 @@ def _cat_targets(ts: Sequence[Targets]) -> dict[str, torch.Tensor]:
     }
 
 
+def piece_targets(pieces: Sequence[tuple[Prepared, int, int]]) -> dict[str, torch.Tensor]:
+    """The targets of ``(session, start, stop)`` pieces, concatenated."""
+    return _cat_targets([_slice_targets(d.targets, a, z) for d, a, z in pieces])
+
+
 def window_targets(data: Sequence[Prepared], windows: Sequence[tuple[int, int, int]]) -> dict[str, torch.Tensor]:
     """The targets of ``(session index, start, stop)`` windows of ``data``, concatenated."""
-    return _cat_targets([_slice_targets(data[k].targets, a, z) for k, a, z in windows])
+    return piece_targets([(data[k], a, z) for k, a, z in windows])
 
 
 def _pick(d: Prepared, p: float, rng: random.Random) -> Prepared:
@@ -259,9 +264,9 @@ def train_loop(
         epoch_loss = []
         for b in range(0, len(ws), cfg.windows_per_batch):
             chunk = ws[b : b + cfg.windows_per_batch]
-            src = [_pick(data[k], cfg.reaction_swap, swap_rng) for k, _, _ in chunk]
-            inputs = [s.inputs.window(a, z) for s, (_, a, z) in zip(src, chunk, strict=True)]
-            y = _cat_targets([_slice_targets(s.targets, a, z) for s, (_, a, z) in zip(src, chunk, strict=True)])
+            pieces = [(_pick(data[k], cfg.reaction_swap, swap_rng), a, z) for k, a, z in chunk]
+            inputs = [d.inputs.window(a, z) for d, a, z in pieces]
+            y = piece_targets(pieces)
             out = forward(encoder, heads, inputs, hidden)
             sample_w = torch.cat([torch.full((z - a,), data[k].weight) for k, a, z in chunk]) if weighted else None
             loss = loss_fn(out, y, main_w, talk_w, code_w, sample_w, cfg.risk_aux)
